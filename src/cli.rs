@@ -1,0 +1,417 @@
+//! Command-line interface. Each command builds the app and calls the
+//! pipeline; nothing here knows how a stage works.
+
+use crate::config::Config;
+use crate::domain::EmailAddress;
+use crate::pipeline::{self, App, BuildMode, FeedOutcome};
+use crate::render::Recipient;
+use crate::store::{AddOutcome, now_ts};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "roundup", version, about = "A weekly tech and business news roundup by email")]
+pub struct Cli {
+    /// Config file (TOML). Falls back to $ROUNDUP_CONFIG, then config/roundup.toml.
+    #[arg(long, global = true, env = "ROUNDUP_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Refresh feeds, publish this week's edition (once) and deliver it.
+    Run,
+    /// Fetch every feed and store new items; publishes nothing.
+    Refresh,
+    /// Render the upcoming edition to an HTML file, sending and recording nothing.
+    Preview {
+        /// Where to write the HTML (default: OUTBOX/preview-EDITION.html).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Open it in the desktop's browser.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Send the upcoming edition to one address, outside the ledger.
+    SendTest {
+        #[arg(long)]
+        to: String,
+    },
+    /// Manage subscribers.
+    Subscribers {
+        #[command(subcommand)]
+        action: SubscriberAction,
+    },
+    /// List feeds with their health.
+    Feeds,
+    /// Delivery counts and failures for an edition (default: the current one).
+    Deliveries {
+        #[arg(long)]
+        edition: Option<String>,
+    },
+    /// Main-content extraction of HTML pages, one JSON line each.
+    Extract {
+        #[arg(long, required = true)]
+        json: bool,
+        files: Vec<PathBuf>,
+    },
+    /// Extractive summaries of text files, one JSON line each.
+    Summarize {
+        #[arg(long, default_value_t = 2)]
+        sentences: usize,
+        /// Word ceiling for each summary (none by default).
+        #[arg(long)]
+        max_words: Option<usize>,
+        #[arg(long, required = true)]
+        json: bool,
+        files: Vec<PathBuf>,
+    },
+    /// Section (tech, business, other) of text files, one JSON line each.
+    Classify {
+        #[arg(long, required = true)]
+        json: bool,
+        files: Vec<PathBuf>,
+    },
+    /// Parse feed files, one JSON line each.
+    ParseFeed {
+        #[arg(long, required = true)]
+        json: bool,
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubscriberAction {
+    Add {
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    Remove {
+        email: String,
+    },
+    List,
+    /// CSV with an `email` column and an optional `name` column (header optional).
+    Import {
+        file: PathBuf,
+    },
+}
+
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ROUNDUP_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("roundup=info,warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .compact()
+        .init();
+}
+
+const PARTIAL: u8 = 2;
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The measuring commands need no config or database.
+    match &cli.command {
+        Command::Extract { files, .. } => return measured(crate::measure::extract(files)),
+        Command::Summarize {
+            files,
+            sentences,
+            max_words,
+            ..
+        } => return measured(crate::measure::summarize(files, *sentences, *max_words)),
+        Command::Classify { files, .. } => return measured(crate::measure::classify(files)),
+        Command::ParseFeed { files, .. } => return measured(crate::measure::parse_feeds(files)),
+        _ => {}
+    }
+    let path = cli.config.clone().unwrap_or_else(|| PathBuf::from("config/roundup.toml"));
+    let config = Config::load(&path)?;
+    let app = App::new(config).await?;
+    let now = chrono::Utc::now();
+    match cli.command {
+        Command::Run => cmd_run(&app, now).await,
+        Command::Refresh => {
+            let r = pipeline::refresh(&app, now).await?;
+            print_refresh(&r);
+            Ok(code(r.failures().next().is_some()))
+        }
+        Command::Preview { out, open } => cmd_preview(&app, now, out, open).await,
+        Command::SendTest { to } => cmd_send_test(&app, now, &to).await,
+        Command::Subscribers { action } => cmd_subscribers(&app, action).await,
+        Command::Feeds => cmd_feeds(&app).await,
+        Command::Deliveries { edition } => cmd_deliveries(&app, now, edition).await,
+        Command::Extract { .. } | Command::Summarize { .. } | Command::Classify { .. } | Command::ParseFeed { .. } => {
+            unreachable!("handled above")
+        }
+    }
+}
+
+fn measured(r: std::io::Result<()>) -> anyhow::Result<ExitCode> {
+    r.context("cannot write the results")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn code(partial: bool) -> ExitCode {
+    if partial { ExitCode::from(PARTIAL) } else { ExitCode::SUCCESS }
+}
+
+async fn cmd_run(app: &App, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<ExitCode> {
+    let r = pipeline::run_once(app, now, None).await?;
+    print_refresh(&r.refresh);
+    let e = &r.published.edition;
+    if r.published.created {
+        println!("published edition {} with {} stories: {}", e.key, e.digest.story_count(), e.subject);
+    } else {
+        println!("edition {} was already published: not building it again", e.key);
+    }
+    let c = &r.delivery.counts;
+    if r.delivery.sent_now == 0 && c.pending() == 0 {
+        println!(
+            "nothing to send: {} of {} deliveries were already sent",
+            c.sent,
+            c.total()
+        );
+    } else {
+        println!("sent {} message(s) for {}; ledger: {}", r.delivery.sent_now, e.key, counts_line(c));
+    }
+    if let Some(p) = &r.preview_path {
+        println!("preview: {}", p.display());
+        println!("outbox:  {}", app.outbox_dir(&e.key).display());
+    }
+    for f in &r.delivery.failures {
+        println!("  failed delivery to {} ({}, {} attempt(s)): {}", f.email, f.status, f.attempts, f.error);
+    }
+    Ok(code(r.has_failures()))
+}
+
+fn counts_line(c: &crate::store::DeliveryCounts) -> String {
+    format!(
+        "sent {}, queued {}, sending {}, retry {}, failed {}, bounced {}, skipped {}",
+        c.sent, c.queued, c.sending, c.retry, c.failed, c.bounced, c.skipped
+    )
+}
+
+fn print_refresh(r: &pipeline::RefreshReport) {
+    for f in &r.feeds {
+        match &f.outcome {
+            FeedOutcome::Fetched { items, new } => println!("  ok       {:<28} {items} items, {new} new", f.name),
+            FeedOutcome::NotModified => println!("  same     {:<28} not modified", f.name),
+            FeedOutcome::Failed(e) => println!("  FAILED   {:<28} {e}", f.name),
+        }
+    }
+    let failed = r.failures().count();
+    println!(
+        "refreshed {} feed(s): {} new item(s){}",
+        r.feeds.len(),
+        r.new_items(),
+        if failed > 0 { format!(", {failed} failed") } else { String::new() }
+    );
+}
+
+/// The stored edition for this week if there is one, else a fresh build.
+async fn upcoming(app: &App, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<crate::assemble::Digest> {
+    let key = app.edition_key(now).to_string();
+    if let Some(e) = app.store.edition(&key).await? {
+        return Ok(e.digest);
+    }
+    Ok(pipeline::build_digest(app, now, BuildMode::Preview).await?.digest)
+}
+
+async fn cmd_preview(
+    app: &App,
+    now: chrono::DateTime<chrono::Utc>,
+    out: Option<PathBuf>,
+    open: bool,
+) -> anyhow::Result<ExitCode> {
+    let digest = upcoming(app, now).await?;
+    if digest.story_count() == 0 {
+        eprintln!("warning: no stories for {}: has `roundup refresh` run?", digest.key);
+    }
+    let html = pipeline::preview_html(app, &digest)?;
+    let out = out.unwrap_or_else(|| {
+        Path::new(&app.config.delivery.outbox_dir).join(format!("preview-{}.html", digest.key))
+    });
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(&out, html).with_context(|| format!("cannot write {}", out.display()))?;
+    println!("{} · {}", digest.key, digest.subject);
+    for s in &digest.sections {
+        println!("  {}", s.title);
+        for st in &s.stories {
+            println!("    - {} ({})", st.title, st.source);
+        }
+    }
+    println!("preview written to {}", out.display());
+    if open {
+        let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+        if let Err(e) = std::process::Command::new(opener).arg(&out).status() {
+            eprintln!("warning: could not open a browser ({opener}: {e})");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn cmd_send_test(app: &App, now: chrono::DateTime<chrono::Utc>, to: &str) -> anyhow::Result<ExitCode> {
+    let email = EmailAddress::parse(to)?;
+    let digest = upcoming(app, now).await?;
+    let mut message = app.renderer.render(
+        &digest,
+        &Recipient {
+            id: 0,
+            email,
+            name: None,
+        },
+    )?;
+    message.subject = format!("[Test] {}", message.subject);
+    message.message_id = format!("test.{}.{}", now_ts(), message.message_id);
+    let mailer = app.mailer(&format!("{}-test", digest.key))?;
+    let receipt = mailer.send(&message).await?;
+    println!("test of {} sent to {} via {}: {}", digest.key, to, mailer.describe(), receipt.reply);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn cmd_subscribers(app: &App, action: SubscriberAction) -> anyhow::Result<ExitCode> {
+    let now = now_ts();
+    match action {
+        SubscriberAction::Add { email, name } => {
+            let email = EmailAddress::parse(&email)?;
+            let outcome = app.store.add_subscriber(&email, name.as_deref(), now).await?;
+            println!(
+                "{email}: {}",
+                match outcome {
+                    AddOutcome::Added => "added",
+                    AddOutcome::Reactivated => "re-activated",
+                    AddOutcome::AlreadyActive => "already subscribed",
+                }
+            );
+        }
+        SubscriberAction::Remove { email } => {
+            let email = EmailAddress::parse(&email)?;
+            if app.store.unsubscribe(&email, now).await? {
+                println!("{email}: unsubscribed");
+            } else {
+                anyhow::bail!("{email} is not an active subscriber");
+            }
+        }
+        SubscriberAction::List => {
+            let subs = app.store.subscribers().await?;
+            for s in &subs {
+                println!("{:<40} {:<14} {}", s.email, s.status, s.name.as_deref().unwrap_or(""));
+            }
+            let active = subs.iter().filter(|s| s.status == "active").count();
+            println!("{} subscriber(s), {active} active", subs.len());
+        }
+        SubscriberAction::Import { file } => return import(app, &file).await,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Imports every valid row; each bad row is reported with its line, and the
+/// exit code says some were skipped.
+async fn import(app: &App, file: &Path) -> anyhow::Result<ExitCode> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let (mut added, mut existing, mut bad) = (0, 0, 0);
+    let mut columns = (0usize, None::<usize>);
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 1;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{}:{line}: unreadable CSV row: {e}", file.display());
+                bad += 1;
+                continue;
+            }
+        };
+        if i == 0 && rec.iter().any(|f| f.eq_ignore_ascii_case("email")) {
+            let pos = |n: &str| rec.iter().position(|f| f.eq_ignore_ascii_case(n));
+            columns = (pos("email").unwrap_or(0), pos("name"));
+            continue;
+        }
+        let raw = rec.get(columns.0).unwrap_or("");
+        if raw.is_empty() && rec.iter().all(str::is_empty) {
+            continue;
+        }
+        let name = columns.1.or(Some(1)).and_then(|c| rec.get(c)).filter(|n| !n.is_empty());
+        match EmailAddress::parse(raw) {
+            Ok(email) => match app.store.add_subscriber(&email, name, now_ts()).await? {
+                AddOutcome::AlreadyActive => existing += 1,
+                _ => added += 1,
+            },
+            Err(e) => {
+                eprintln!("{}:{line}: {e}", file.display());
+                bad += 1;
+            }
+        }
+    }
+    println!("imported {}: {added} added, {existing} already subscribed, {bad} rejected", file.display());
+    Ok(code(bad > 0))
+}
+
+async fn cmd_feeds(app: &App) -> anyhow::Result<ExitCode> {
+    let feeds = app.store.feed_statuses().await?;
+    if feeds.is_empty() {
+        println!("no feeds fetched yet: run `roundup refresh`");
+    }
+    let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into())
+    };
+    for f in &feeds {
+        let status = if f.consecutive_errors > 0 {
+            format!("failing ({} in a row) since {}", f.consecutive_errors, fmt(f.last_success_at))
+        } else if f.last_success_at.is_some() {
+            "ok".to_string()
+        } else {
+            "not fetched".to_string()
+        };
+        println!("{} <{}>", f.name, f.url);
+        println!(
+            "    status: {status}; items: {}; last new item: {}; last fetch: {}",
+            f.item_count,
+            fmt(f.last_new_item_at),
+            fmt(f.last_fetch_at)
+        );
+        if let Some(e) = &f.last_error {
+            println!("    last error: {e}");
+        }
+        if let Some(n) = f.next_check_at {
+            println!("    next check: {}", n.format("%Y-%m-%d %H:%M"));
+        }
+    }
+    Ok(code(feeds.iter().any(|f| f.consecutive_errors > 0)))
+}
+
+async fn cmd_deliveries(
+    app: &App,
+    now: chrono::DateTime<chrono::Utc>,
+    edition: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let key = match edition {
+        Some(k) => k.parse::<crate::domain::EditionKey>()?.to_string(),
+        None => app.edition_key(now).to_string(),
+    };
+    let e = app
+        .store
+        .edition(&key)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("edition {key} has not been published"))?;
+    let c = app.store.delivery_counts(e.id).await?;
+    println!("{} · {}", e.key, e.subject);
+    println!("  {}", counts_line(&c));
+    let failures = app.store.failed_deliveries(e.id).await?;
+    for f in &failures {
+        println!("  {} {} ({} attempt(s)): {}", f.status, f.email, f.attempts, f.error);
+    }
+    Ok(code(!failures.is_empty()))
+}

@@ -1,0 +1,652 @@
+//! Typed settings: a TOML file plus `ROUNDUP_<SECTION>__<KEY>` environment
+//! overrides, validated once at start-up. Every error names the file (or the
+//! variable), the key and what is wrong, on one line.
+
+use crate::domain::{EmailAddress, Section};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub newsletter: NewsletterSettings,
+    pub database: DatabaseSettings,
+    pub fetch: FetchSettings,
+    pub pick: PickSettings,
+    pub summary: SummarySettings,
+    pub delivery: DeliverySettings,
+    pub smtp: SmtpSettings,
+    pub schedule: ScheduleSettings,
+    pub feeds: Vec<FeedSettings>,
+    pub subscribers: Vec<SeedSubscriber>,
+    /// Where the file was read from; relative feed paths resolve against its folder.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NewsletterSettings {
+    pub name: String,
+    /// `Name <address>` or a bare address.
+    pub from: String,
+    pub reply_to: Option<String>,
+    pub postal_address: String,
+    /// Public base URL of this roundup's HTTP endpoints (unsubscribe links).
+    pub base_url: String,
+    /// Optional mailbox for mailto: unsubscribe requests.
+    pub unsubscribe_mailto: Option<String>,
+    pub list_id: String,
+    /// IANA time zone that editions and schedules are evaluated in.
+    pub timezone: String,
+    /// HMAC key for unsubscribe tokens. Set it from the environment in production.
+    pub secret: String,
+    /// Subject template: {name}, {date} and {lead} are replaced.
+    pub subject: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FetchSettings {
+    pub user_agent: String,
+    pub connect_timeout_secs: u64,
+    pub timeout_secs: u64,
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PickSettings {
+    pub window_days: i64,
+    pub per_section: usize,
+    pub max_per_source: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SummarySettings {
+    pub sentences: usize,
+    pub max_words: usize,
+    /// Feed text shorter than this is treated as an excerpt: the linked page is fetched.
+    pub excerpt_words: usize,
+    pub words_per_minute: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    Outbox,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliverySettings {
+    pub transport: TransportKind,
+    /// Folder for the outbox transport; one sub-folder per edition.
+    pub outbox_dir: String,
+    pub batch_size: usize,
+    pub lease_secs: i64,
+    pub max_attempts: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No TLS at all: only for a relay on localhost.
+    None,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub pool_size: u32,
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleSettings {
+    /// Six-field cron (seconds first) for publishing, in newsletter.timezone.
+    pub publish: String,
+    pub refresh: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedSettings {
+    /// An http(s) URL, or a path relative to this config file.
+    pub url: String,
+    pub name: Option<String>,
+    pub section: Option<Section>,
+    #[serde(default = "one")]
+    pub weight: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedSubscriber {
+    pub email: String,
+    pub name: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            newsletter: NewsletterSettings::default(),
+            database: DatabaseSettings::default(),
+            fetch: FetchSettings::default(),
+            pick: PickSettings::default(),
+            summary: SummarySettings::default(),
+            delivery: DeliverySettings::default(),
+            smtp: SmtpSettings::default(),
+            schedule: ScheduleSettings::default(),
+            feeds: Vec::new(),
+            subscribers: Vec::new(),
+            source: None,
+        }
+    }
+}
+
+impl Default for NewsletterSettings {
+    fn default() -> Self {
+        Self {
+            name: "Roundup".into(),
+            from: "Roundup <roundup@localhost.localdomain>".into(),
+            reply_to: None,
+            postal_address: String::new(),
+            base_url: "http://localhost:8080".into(),
+            unsubscribe_mailto: None,
+            list_id: "roundup.localhost.localdomain".into(),
+            timezone: "UTC".into(),
+            secret: String::new(),
+            subject: "{name} · {date}: {lead}".into(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/roundup.db".into(),
+        }
+    }
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        Self {
+            user_agent: concat!(
+                "roundup/",
+                env!("CARGO_PKG_VERSION"),
+                " (newsletter digest; feed reader)"
+            )
+            .into(),
+            connect_timeout_secs: 10,
+            timeout_secs: 30,
+            max_body_bytes: 10 * 1024 * 1024,
+            max_redirects: 5,
+            concurrency: 16,
+        }
+    }
+}
+
+impl Default for PickSettings {
+    fn default() -> Self {
+        Self {
+            window_days: 7,
+            per_section: 5,
+            max_per_source: 2,
+        }
+    }
+}
+
+impl Default for SummarySettings {
+    fn default() -> Self {
+        Self {
+            sentences: 2,
+            max_words: 60,
+            excerpt_words: 120,
+            words_per_minute: 230,
+        }
+    }
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self {
+            transport: TransportKind::Outbox,
+            outbox_dir: "outbox".into(),
+            batch_size: 50,
+            lease_secs: 300,
+            max_attempts: 5,
+        }
+    }
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            tls: TlsMode::Starttls,
+            username: None,
+            password: None,
+            pool_size: 4,
+            timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        Self {
+            publish: "0 0 8 * * Mon".into(),
+            refresh: "0 0 * * * *".into(),
+        }
+    }
+}
+
+/// A config problem: where, which key, what.
+#[derive(Debug, thiserror::Error)]
+#[error("{origin}: {key}{sep}{message}", sep = if key.is_empty() { "" } else { ": " })]
+pub struct ConfigError {
+    pub origin: String,
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(origin: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            origin: origin.into(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+}
+
+const ENV_PREFIX: &str = "ROUNDUP_";
+
+impl Config {
+    /// Reads the file, applies the process environment, validates.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::new(path.display().to_string(), "", format!("cannot read the config file: {e}"))
+        })?;
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::from_toml(&text, path, &env)
+    }
+
+    /// The pure core of `load`: text, where it came from, and the environment.
+    pub fn from_toml(text: &str, path: &Path, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        let origin = path.display().to_string();
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            ConfigError::new(origin.clone(), "", describe_toml_error(text, &e))
+        })?;
+        apply_env(&mut table, env)?;
+        let mut config: Config = toml::Value::Table(table.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                // Errors from a Value carry no span; serde names the field, so find it.
+                let message = e.message().trim().replace('\n', " ");
+                let field = error_key(&message);
+                let (key, line) = locate(&table, text, &field);
+                let message = match line {
+                    Some(l) => format!("{message} (line {l})"),
+                    None => message,
+                };
+                ConfigError::new(origin.clone(), key, message)
+            })?;
+        config.source = Some(path.to_path_buf());
+        config.validate().map_err(|(key, msg)| ConfigError::new(origin, key, msg))?;
+        Ok(config)
+    }
+
+    /// The folder relative paths in this config resolve against.
+    pub fn base_dir(&self) -> PathBuf {
+        self.source
+            .as_ref()
+            .and_then(|p| p.parent())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    pub fn timezone(&self) -> chrono_tz::Tz {
+        self.newsletter
+            .timezone
+            .parse()
+            .expect("validated at load time")
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        let err = |k: &str, m: String| Err((k.to_string(), m));
+        let n = &self.newsletter;
+        if n.name.trim().is_empty() {
+            return err("newsletter.name", "must not be empty".into());
+        }
+        if let Err(e) = parse_mailbox(&n.from) {
+            return err("newsletter.from", e);
+        }
+        if let Some(r) = &n.reply_to {
+            if let Err(e) = parse_mailbox(r) {
+                return err("newsletter.reply_to", e);
+            }
+        }
+        if let Some(m) = &n.unsubscribe_mailto {
+            if let Err(e) = EmailAddress::parse(m) {
+                return err("newsletter.unsubscribe_mailto", e.to_string());
+            }
+        }
+        match url::Url::parse(&n.base_url) {
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+            _ => {
+                return err(
+                    "newsletter.base_url",
+                    format!("`{}` is not an http(s) URL", n.base_url),
+                );
+            }
+        }
+        if n.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return err(
+                "newsletter.timezone",
+                format!("`{}` is not an IANA time zone (e.g. Europe/Berlin)", n.timezone),
+            );
+        }
+        if n.list_id.trim().is_empty() || n.list_id.contains(['<', '>', ' ']) {
+            return err("newsletter.list_id", "must be a dotted name like weekly.example.com".into());
+        }
+        if !self.database.url.starts_with("sqlite:") {
+            return err(
+                "database.url",
+                format!(
+                    "`{}` is not supported yet: use sqlite://PATH",
+                    self.database.url
+                ),
+            );
+        }
+        let f = &self.fetch;
+        if f.concurrency == 0 {
+            return err("fetch.concurrency", "must be at least 1".into());
+        }
+        if f.timeout_secs == 0 || f.connect_timeout_secs == 0 {
+            return err("fetch.timeout_secs", "timeouts must be at least 1 second".into());
+        }
+        if f.max_body_bytes < 1024 {
+            return err("fetch.max_body_bytes", "must be at least 1024".into());
+        }
+        if self.pick.per_section == 0 {
+            return err("pick.per_section", "must be at least 1".into());
+        }
+        if self.pick.window_days < 1 {
+            return err("pick.window_days", "must be at least 1".into());
+        }
+        if self.pick.max_per_source == 0 {
+            return err("pick.max_per_source", "must be at least 1".into());
+        }
+        if self.summary.sentences == 0 || self.summary.max_words < 10 {
+            return err(
+                "summary.sentences",
+                "need at least 1 sentence and max_words of at least 10".into(),
+            );
+        }
+        if self.delivery.batch_size == 0 {
+            return err("delivery.batch_size", "must be at least 1".into());
+        }
+        if self.delivery.transport == TransportKind::Smtp && self.smtp.host.trim().is_empty() {
+            return err("smtp.host", "is required when delivery.transport = \"smtp\"".into());
+        }
+        if self.smtp.username.is_some() != self.smtp.password.is_some() {
+            return err(
+                "smtp.password",
+                "username and password go together (set ROUNDUP_SMTP__PASSWORD for the secret)".into(),
+            );
+        }
+        for (field, expr) in [("schedule.publish", &self.schedule.publish), ("schedule.refresh", &self.schedule.refresh)] {
+            if expr.split_whitespace().count() != 6 {
+                return err(field, format!("`{expr}` must have 6 fields, seconds first (e.g. \"0 0 8 * * Mon\")"));
+            }
+        }
+        if self.feeds.is_empty() {
+            return err("feeds", "no feeds configured: add at least one [[feeds]] entry".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, feed) in self.feeds.iter().enumerate() {
+            let key = format!("feeds[{i}].url");
+            if feed.url.trim().is_empty() {
+                return err(&key, "must not be empty".into());
+            }
+            if !seen.insert(feed.url.trim()) {
+                return err(&key, format!("`{}` is listed twice", feed.url));
+            }
+            if let Ok(u) = url::Url::parse(&feed.url) {
+                if u.scheme() != "http" && u.scheme() != "https" {
+                    return err(
+                        &key,
+                        format!("`{}`: only http(s) URLs or paths relative to the config file", feed.url),
+                    );
+                }
+            }
+            if !(feed.weight.is_finite() && feed.weight > 0.0) {
+                return err(&format!("feeds[{i}].weight"), "must be a positive number".into());
+            }
+        }
+        for (i, s) in self.subscribers.iter().enumerate() {
+            if let Err(e) = EmailAddress::parse(&s.email) {
+                return err(&format!("subscribers[{i}].email"), e.to_string());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `Name <addr>` or `addr`, checked the way the mailer will read it.
+pub fn parse_mailbox(s: &str) -> Result<lettre::message::Mailbox, String> {
+    s.parse::<lettre::message::Mailbox>()
+        .map_err(|e| format!("`{s}` is not a mailbox (\"Name <address>\"): {e}"))
+}
+
+/// `ROUNDUP_SMTP__PASSWORD=x` sets `smtp.password`. The value's type comes from
+/// the key's default, so a numeric password stays a string.
+fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), ConfigError> {
+    let defaults = toml::Table::try_from(Config::default()).expect("defaults serialize");
+    for (name, value) in env {
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if rest == "CONFIG" || rest == "LOG" {
+            continue;
+        }
+        let Some((section, key)) = rest.split_once("__") else {
+            continue;
+        };
+        let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
+        let origin = format!("environment variable {name}");
+        let Some(toml::Value::Table(default_section)) = defaults.get(&section) else {
+            return Err(ConfigError::new(origin, format!("{section}.{key}"), "no such config section"));
+        };
+        let typed = match default_section.get(&key) {
+            Some(toml::Value::Integer(_)) => value.trim().parse::<i64>().map(toml::Value::Integer).map_err(|_| "expected a whole number"),
+            Some(toml::Value::Float(_)) => value.trim().parse::<f64>().map(toml::Value::Float).map_err(|_| "expected a number"),
+            Some(toml::Value::Boolean(_)) => value.trim().parse::<bool>().map(toml::Value::Boolean).map_err(|_| "expected true or false"),
+            _ => Ok(toml::Value::String(value.clone())),
+        }
+        .map_err(|m| ConfigError::new(origin.clone(), format!("{section}.{key}"), m))?;
+        let entry = table
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        match entry {
+            toml::Value::Table(t) => {
+                t.insert(key, typed);
+            }
+            _ => return Err(ConfigError::new(origin, section, "is not a table in the config file")),
+        }
+    }
+    Ok(())
+}
+
+fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {msg}")
+        }
+        None => msg,
+    }
+}
+
+/// The dotted path of the first key called `field`, and its line in the text.
+fn locate(table: &toml::Table, text: &str, field: &str) -> (String, Option<usize>) {
+    fn walk(t: &toml::Table, prefix: &str, field: &str) -> Option<String> {
+        for (k, v) in t {
+            let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            if k == field {
+                return Some(path);
+            }
+            let found = match v {
+                toml::Value::Table(inner) => walk(inner, &path, field),
+                toml::Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| match item {
+                    toml::Value::Table(inner) => walk(inner, &format!("{path}[{i}]"), field),
+                    _ => None,
+                }),
+                _ => None,
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
+    if field.is_empty() {
+        return (String::new(), None);
+    }
+    let path = walk(table, "", field).unwrap_or_else(|| field.to_string());
+    let line = text.lines().position(|l| {
+        let l = l.trim_start();
+        l.strip_prefix(field)
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    });
+    (path, line.map(|i| i + 1))
+}
+
+/// serde's messages name the offending field in backticks; surface it as the key.
+fn error_key(message: &str) -> String {
+    message
+        .split('`')
+        .nth(1)
+        .map(str::to_string)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[newsletter]
+name = "Test"
+from = "Test <news@example.com>"
+timezone = "Europe/Berlin"
+
+[[feeds]]
+url = "https://example.com/feed.xml"
+section = "tech"
+"#;
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let env: Vec<_> = env.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        Config::from_toml(text, Path::new("test.toml"), &env)
+    }
+
+    #[test]
+    fn minimal_file_gets_sane_defaults() {
+        let c = load(MINIMAL, &[]).unwrap();
+        assert_eq!(c.database.url, "sqlite://data/roundup.db");
+        assert_eq!(c.delivery.transport, TransportKind::Outbox);
+        assert_eq!(c.fetch.concurrency, 16);
+        assert_eq!(c.feeds[0].weight, 1.0);
+        assert_eq!(c.timezone(), chrono_tz::Europe::Berlin);
+    }
+
+    #[test]
+    fn environment_overrides_keep_the_key_type() {
+        let c = load(
+            MINIMAL,
+            &[
+                ("ROUNDUP_SMTP__USERNAME", "me"),
+                ("ROUNDUP_SMTP__PASSWORD", "12345"),
+                ("ROUNDUP_SMTP__PORT", "2525"),
+                ("ROUNDUP_PICK__PER_SECTION", "3"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.smtp.password.as_deref(), Some("12345"));
+        assert_eq!(c.smtp.port, 2525);
+        assert_eq!(c.pick.per_section, 3);
+    }
+
+    #[test]
+    fn a_bad_override_names_the_variable() {
+        let e = load(MINIMAL, &[("ROUNDUP_SMTP__PORT", "many")]).unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("ROUNDUP_SMTP__PORT") && s.contains("smtp.port"), "{s}");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let text = MINIMAL.replace("timezone", "timezon");
+        let s = load(&text, &[]).unwrap_err().to_string();
+        assert!(s.starts_with("test.toml: newsletter.timezon: unknown field"), "{s}");
+        assert!(s.contains("(line 5)"), "{s}");
+        assert!(!s.contains('\n'));
+    }
+
+    #[test]
+    fn malformed_toml_gives_the_line() {
+        let s = load("[newsletter]\nname = \n", &[]).unwrap_err().to_string();
+        assert!(s.starts_with("test.toml: line 2:"), "{s}");
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        let cases = [
+            (MINIMAL.replace("Europe/Berlin", "Mars/Olympus"), "newsletter.timezone"),
+            (MINIMAL.replace("Test <news@example.com>", "nobody"), "newsletter.from"),
+            (MINIMAL.replace("section = \"tech\"", "weight = -1.0"), "feeds[0].weight"),
+            (MINIMAL.replace("https://example.com/feed.xml", "ftp://x/y"), "feeds[0].url"),
+        ];
+        for (text, key) in cases {
+            let s = load(&text, &[]).unwrap_err().to_string();
+            assert!(s.contains(key), "{key}: {s}");
+        }
+    }
+
+    #[test]
+    fn smtp_transport_needs_a_host() {
+        let text = format!("{MINIMAL}\n[delivery]\ntransport = \"smtp\"\n");
+        let s = load(&text, &[]).unwrap_err().to_string();
+        assert!(s.contains("smtp.host"), "{s}");
+    }
+}

@@ -1,0 +1,45 @@
+//! Delivery: the `Mailer` trait and its transports (SMTP, outbox files,
+//! memory for tests), and the ledger-driven worker that uses them.
+
+mod memory;
+mod message;
+mod outbox;
+mod smtp;
+mod worker;
+
+pub use memory::MemoryMailer;
+pub use message::build_message;
+pub use outbox::OutboxMailer;
+pub use smtp::SmtpMailer;
+pub use worker::{DeliveryReport, deliver_edition};
+
+use crate::render::RenderedEmail;
+use futures_util::future::BoxFuture;
+
+/// What the server said when it took the message (e.g. its queue id).
+#[derive(Debug, Clone)]
+pub struct SendReceipt {
+    pub reply: String,
+}
+
+/// Callers branch on the kind: transient failures are retried, permanent ones
+/// count as a bounce.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum SendError {
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    #[error("permanent failure: {0}")]
+    Permanent(String),
+}
+
+impl SendError {
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, SendError::Permanent(_))
+    }
+}
+
+pub trait Mailer: Send + Sync {
+    fn send<'a>(&'a self, email: &'a RenderedEmail) -> BoxFuture<'a, Result<SendReceipt, SendError>>;
+    /// A short name for logs: "smtp mail.example.com:587", "outbox ./outbox".
+    fn describe(&self) -> String;
+}

@@ -1,0 +1,12 @@
+//! Newtypes that can only hold valid values. Untrusted input becomes one of
+//! these at the edge, or a clear error.
+
+mod edition;
+mod email;
+mod item_key;
+mod section;
+
+pub use edition::EditionKey;
+pub use email::EmailAddress;
+pub use item_key::ItemKey;
+pub use section::Section;

@@ -1,0 +1,145 @@
+//! Clutter removal for article text that has already lost its markup: share
+//! prompts, promos, disclaimers, bios, comment threads, "related" lists.
+//!
+//! Works on paragraphs (blank-line or line separated). Two passes:
+//! `strip_boilerplate` keeps anything that could be article text, and
+//! `prose_only` further keeps only sentence-like paragraphs for summarizing.
+
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// A short paragraph like this ends the article: what follows is comments,
+/// related links or site furniture.
+static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(recent comments|comments?|\d+ comments?|leave a (reply|comment)|post a comment|add a comment|join the (discussion|conversation)|more from( this)?|more stories|related( articles| posts| stories| coverage| reading)?|you (may|might) also like|read (next|more)|also read|recommended( for you)?|trending( now)?|popular( now| stories)?|load more|notify of|view all comments|most read|latest news|share this( article| story)?:?|tags?:)\b",
+    )
+    .expect("static regex")
+});
+
+/// Promotional and site-furniture phrases. A short paragraph containing one
+/// is dropped; a long one is kept, since articles mention these words too.
+static PROMO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(subscribe|newsletter|sign up|signup|join \d[\d,]*\+? |fellow readers|delivered to your inbox|in your inbox|advertis|sponsored|partner with us|disclaimer|we may earn|earn a commission|affiliate link|follow us|share (this|on|your|via)|google news|cookie|all rights reserved|copyright ©|comment section|click here|tap here|download (our|the) app|opinion leaders network|support our journalism|become a member|log ?in to|sign in to|terms of (use|service)|privacy policy)",
+    )
+    .expect("static regex")
+});
+
+static BIO_ROLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(writer|journalist|editor|author|reporter|contributor|columnist|correspondent)\b")
+        .expect("static regex")
+});
+
+static BIO_TRAIT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(passionate|loves|fond(ness)?|enthusiast|based in|has been (writing|covering)|covers|when (he|she|they)('s| is| are) not|follow (him|her|them)|his work|her work)\b")
+        .expect("static regex")
+});
+
+fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n').map(str::trim).filter(|p| !p.is_empty())
+}
+
+fn words(p: &str) -> usize {
+    p.split_whitespace().count()
+}
+
+/// Drops clutter paragraphs and cuts the text at the first end-of-article marker.
+pub fn strip_boilerplate(text: &str) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut body_words = 0;
+    for p in paragraphs(text) {
+        let n = words(p);
+        if n <= 6 && END_MARKER.is_match(p) && body_words >= 40 {
+            break;
+        }
+        if n < 60 && PROMO.is_match(p) {
+            continue;
+        }
+        if n < 80 && BIO_ROLE.is_match(p) && BIO_TRAIT.is_match(p) {
+            continue;
+        }
+        kept.push(p);
+        if ends_like_sentence(p) {
+            body_words += n;
+        }
+    }
+    kept.join("\n\n")
+}
+
+/// Keeps only paragraphs that read as prose: headings, captions, bylines,
+/// navigation and names have no sentence end or are very short.
+pub fn prose_only(text: &str) -> String {
+    paragraphs(text)
+        .filter(|p| {
+            let n = words(p);
+            ends_like_sentence(p) && (n >= 6 || p.ends_with(['"', '”']))
+                || n >= 25
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+fn ends_like_sentence(p: &str) -> bool {
+    p.trim_end()
+        .ends_with(['.', '!', '?', '"', '”', '’', '\'', ')', ':', '…'])
+}
+
+/// Both passes: what the summarizer reads.
+pub fn for_summary(text: &str) -> String {
+    prose_only(&strip_boilerplate(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = "Disclaimer: We may earn a commission if you make any purchase by clicking our links.
+
+Follow us on:
+
+Google News
+
+Acme doubles its chip output
+
+Jane Roe
+Jane Roe is a writer passionate about chips, startups and all things silicon.
+
+Acme Corp said on Tuesday that it doubled its chip output in the third quarter, after a new plant in Ohio came online.
+
+The company expects the plant to add 3,000 jobs by 2028, chief executive John Smith told reporters.
+
+Join 10,000+ Fellow Readers
+
+Get our roundup delivered to your inbox every week.
+
+What's your take? Share your views through the comment section below.
+
+Recent Comments
+
+bob: great news for Ohio.
+
+Load More";
+
+    #[test]
+    fn keeps_the_story_and_drops_the_furniture() {
+        let t = for_summary(PAGE);
+        assert!(t.starts_with("Acme Corp said on Tuesday"), "{t}");
+        assert!(t.contains("3,000 jobs"));
+        for junk in ["Disclaimer", "Follow us", "Google News", "passionate", "Fellow Readers", "inbox", "comment section", "bob:", "Load More"] {
+            assert!(!t.contains(junk), "kept {junk:?}: {t}");
+        }
+    }
+
+    #[test]
+    fn long_paragraphs_that_mention_promo_words_stay() {
+        let p = format!("{} The company will advertise the new model on television.", "Sales of the model rose sharply last month across all regions. ".repeat(8));
+        assert_eq!(strip_boilerplate(&p), p.trim());
+    }
+
+    #[test]
+    fn an_end_marker_at_the_top_does_not_erase_the_article() {
+        let t = strip_boilerplate("Comments\n\nThe article starts here and it is long enough to count as a sentence of body text.");
+        assert!(t.contains("article starts here"));
+    }
+}

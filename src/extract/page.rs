@@ -1,0 +1,92 @@
+//! Main-content extraction from a whole HTML page.
+
+use super::{clean, text};
+use dom_smoothie::{Config, Readability, TextMode};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtractedPage {
+    pub title: String,
+    pub text: String,
+}
+
+/// Finds the article in a page: readability scoring first, and if that finds
+/// nothing, the body without its navigation, header, footer and asides.
+pub fn extract_page(html: &str, url: Option<&str>) -> ExtractedPage {
+    let cfg = Config {
+        text_mode: TextMode::Formatted,
+        ..Default::default()
+    };
+    // A relative or odd URL only costs link resolution; do not fail on it.
+    let url = url.filter(|u| u.starts_with("http://") || u.starts_with("https://"));
+    let readable = Readability::new(html, url, Some(cfg.clone()))
+        .or_else(|_| Readability::new(html, None, Some(cfg)))
+        .ok()
+        .and_then(|mut r| r.parse().ok());
+    let (title, body) = match readable {
+        Some(a) if !a.text_content.trim().is_empty() => (a.title, a.text_content.to_string()),
+        other => (
+            other.map(|a| a.title).unwrap_or_default(),
+            fallback_body(html),
+        ),
+    };
+    let title = if title.trim().is_empty() {
+        document_title(html)
+    } else {
+        title
+    };
+    ExtractedPage {
+        title: title.split_whitespace().collect::<Vec<_>>().join(" "),
+        text: clean::strip_boilerplate(&text::normalize_paragraphs(&body)),
+    }
+}
+
+fn fallback_body(html: &str) -> String {
+    let doc = dom_query::Document::from(html);
+    doc.select("script, style, noscript, nav, header, footer, aside, form, iframe, svg")
+        .remove();
+    let main = doc.select("article, main, [role=main]");
+    if main.exists() {
+        main.formatted_text().to_string()
+    } else {
+        doc.select("body").formatted_text().to_string()
+    }
+}
+
+fn document_title(html: &str) -> String {
+    let doc = dom_query::Document::from(html);
+    let h1 = doc.select("h1").first().text();
+    if !h1.trim().is_empty() {
+        return h1.to_string();
+    }
+    doc.select("title").first().text().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_article_among_clutter() {
+        let body = "The chip maker reported record revenue for the quarter, driven by demand for data centre parts. ".repeat(6);
+        let html = format!(
+            r#"<html><head><title>Chips up | Site</title></head><body>
+            <nav><a href="/">Home</a> <a href="/tech">Tech</a></nav>
+            <article><h1>Chips up</h1><p>{body}</p><p>{body}</p></article>
+            <aside>Subscribe to our newsletter for more.</aside>
+            <footer>Copyright 2026</footer></body></html>"#
+        );
+        let page = extract_page(&html, Some("https://example.com/a"));
+        assert!(page.title.contains("Chips up"), "{}", page.title);
+        assert!(page.text.contains("record revenue"));
+        assert!(!page.text.contains("Home"));
+        assert!(!page.text.contains("newsletter"));
+        assert!(!page.text.contains("Copyright"));
+    }
+
+    #[test]
+    fn never_fails_on_garbage() {
+        let page = extract_page("<<<>>> not html at all", None);
+        assert!(page.title.is_empty() || !page.title.is_empty());
+        let _ = extract_page("", None);
+    }
+}

@@ -1,0 +1,20 @@
+//! roundup: a weekly tech and business news digest by email.
+//!
+//! Stages, each a module with its own types: `feeds` (fetch, parse) →
+//! `extract` → `pick` → `summarize` → `assemble` → `render` → `deliver`, with
+//! `store` as the record of truth and `pipeline` as the only place that
+//! chains them.
+
+pub mod assemble;
+pub mod cli;
+pub mod config;
+pub mod deliver;
+pub mod domain;
+pub mod extract;
+pub mod feeds;
+pub mod measure;
+pub mod pick;
+pub mod pipeline;
+pub mod render;
+pub mod store;
+pub mod summarize;

@@ -1,0 +1,84 @@
+//! The measuring commands the scorers in ../shared/eval call: one JSON line
+//! per input file, and one bad file never aborts the batch.
+
+use crate::extract::{clean, page};
+use crate::feeds::parse::parse_feed;
+use crate::pick;
+use crate::summarize::{Budget, Extractive, Summarizer};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::Path;
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn emit(out: &mut impl Write, v: Value) -> std::io::Result<()> {
+    writeln!(out, "{v}")
+}
+
+fn each(paths: &[std::path::PathBuf], mut f: impl FnMut(&Path, Vec<u8>) -> Value) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for p in paths {
+        let name = p.display().to_string();
+        let v = match read(p) {
+            Ok(bytes) => {
+                // A panic in one file's processing must not lose the rest of the batch.
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(p, bytes))) {
+                    Ok(v) => v,
+                    Err(_) => json!({"path": name, "error": "internal error while processing this file"}),
+                }
+            }
+            Err(e) => json!({"path": name, "error": e}),
+        };
+        emit(&mut out, v)?;
+    }
+    out.flush()
+}
+
+pub fn extract(paths: &[std::path::PathBuf]) -> std::io::Result<()> {
+    each(paths, |p, bytes| {
+        let html = String::from_utf8_lossy(&bytes);
+        let page = page::extract_page(&html, None);
+        json!({"path": p.display().to_string(), "title": page.title, "text": page.text})
+    })
+}
+
+pub fn summarize(paths: &[std::path::PathBuf], sentences: usize, max_words: Option<usize>) -> std::io::Result<()> {
+    let s = Extractive::default();
+    let budget = Budget { sentences, max_words };
+    each(paths, |p, bytes| {
+        let text = String::from_utf8_lossy(&bytes);
+        let cleaned = clean::for_summary(&text);
+        let mut out = s.summarize(&cleaned, budget);
+        if out.is_empty() {
+            out = s.summarize(&text, budget);
+        }
+        json!({"path": p.display().to_string(), "sentences": out})
+    })
+}
+
+pub fn classify(paths: &[std::path::PathBuf]) -> std::io::Result<()> {
+    each(paths, |p, bytes| {
+        let text = String::from_utf8_lossy(&bytes);
+        let section = pick::classify(None, &[], "", &text);
+        json!({"path": p.display().to_string(), "section": section.as_str()})
+    })
+}
+
+pub fn parse_feeds(paths: &[std::path::PathBuf]) -> std::io::Result<()> {
+    each(paths, |p, bytes| {
+        let name = p.display().to_string();
+        let base = url::Url::from_file_path(crate::feeds::normalize(p)).ok();
+        match parse_feed(&bytes, None, &name, base.as_ref()) {
+            Ok(f) => json!({
+                "path": name,
+                "ok": true,
+                "entries": f.items.len(),
+                "titles": f.items.iter().map(|i| i.title.clone()).collect::<Vec<_>>(),
+            }),
+            Err(e) => json!({"path": name, "ok": false, "entries": 0, "titles": [], "error": e.to_string()}),
+        }
+    })
+}

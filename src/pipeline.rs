@@ -1,0 +1,518 @@
+//! The only place that chains stages:
+//! refresh (fetch → parse → store), publish (pick → extract → summarize →
+//! assemble → store the edition and its ledger), deliver (render → send).
+
+use crate::assemble::{self, Digest, Summarized};
+use crate::config::{Config, TransportKind};
+use crate::deliver::{self, DeliveryReport, Mailer, OutboxMailer, SmtpMailer};
+use crate::domain::{EditionKey, EmailAddress, Section};
+use crate::extract::{self, TextSource, clean, page};
+use crate::feeds::fetch::{FetchOutcome, Fetcher};
+use crate::feeds::parse::{canonical_link, parse_feed};
+use crate::feeds::{FeedLocation, FeedSource};
+use crate::pick::{self, Candidate, Pick};
+use crate::render::{Recipient, Renderer};
+use crate::store::{StoredEdition, Store, now_ts};
+use crate::summarize::{Budget, Extractive, Summarizer};
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Everything a command needs, built once from the config.
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub fetcher: Fetcher,
+    pub renderer: Renderer,
+    pub summarizer: Box<dyn Summarizer>,
+    feeds: Vec<ConfiguredFeed>,
+}
+
+#[derive(Debug, Clone)]
+struct ConfiguredFeed {
+    location: FeedLocation,
+    name: String,
+    section: Option<Section>,
+    weight: f64,
+}
+
+impl App {
+    pub async fn new(config: Config) -> anyhow::Result<Self> {
+        let store = Store::connect(&config.database.url).await?;
+        let fetcher = Fetcher::new(&config.fetch)?;
+        let renderer = Renderer::new(&config.newsletter);
+        let base = config.base_dir();
+        let feeds = config
+            .feeds
+            .iter()
+            .map(|f| {
+                let location = FeedLocation::from_config(&f.url, &base);
+                let name = f.name.clone().unwrap_or_else(|| default_name(&location));
+                ConfiguredFeed {
+                    location,
+                    name,
+                    section: f.section,
+                    weight: f.weight,
+                }
+            })
+            .collect();
+        let app = Self {
+            config,
+            store,
+            fetcher,
+            renderer,
+            summarizer: Box::new(Extractive::default()),
+            feeds,
+        };
+        app.seed_subscribers().await?;
+        Ok(app)
+    }
+
+    async fn seed_subscribers(&self) -> anyhow::Result<()> {
+        for s in &self.config.subscribers {
+            let email = EmailAddress::parse(&s.email)?;
+            self.store.seed_subscriber(&email, s.name.as_deref(), now_ts()).await?;
+        }
+        Ok(())
+    }
+
+    pub fn edition_key(&self, now: DateTime<Utc>) -> EditionKey {
+        EditionKey::for_instant(now, self.config.timezone())
+    }
+
+    /// The mailer the config asks for; the outbox gets one folder per edition.
+    pub fn mailer(&self, edition: &str) -> anyhow::Result<Box<dyn Mailer>> {
+        Ok(match self.config.delivery.transport {
+            TransportKind::Outbox => {
+                let dir = self.outbox_dir(edition);
+                Box::new(
+                    OutboxMailer::new(&dir)
+                        .with_context(|| format!("cannot create the outbox folder {}", dir.display()))?,
+                )
+            }
+            TransportKind::Smtp => Box::new(SmtpMailer::new(&self.config.smtp)?),
+        })
+    }
+
+    pub fn outbox_dir(&self, edition: &str) -> PathBuf {
+        Path::new(&self.config.delivery.outbox_dir).join(edition)
+    }
+}
+
+fn default_name(loc: &FeedLocation) -> String {
+    match loc {
+        FeedLocation::Remote(u) => u.host_str().unwrap_or("feed").trim_start_matches("www.").to_string(),
+        FeedLocation::Local(p) => p
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "feed".into()),
+    }
+}
+
+// ---------------------------------------------------------------- refresh
+
+#[derive(Debug, Clone)]
+pub enum FeedOutcome {
+    Fetched { items: usize, new: usize },
+    NotModified,
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct FeedReport {
+    pub name: String,
+    pub url: String,
+    pub outcome: FeedOutcome,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RefreshReport {
+    pub feeds: Vec<FeedReport>,
+}
+
+impl RefreshReport {
+    pub fn failures(&self) -> impl Iterator<Item = &FeedReport> {
+        self.feeds.iter().filter(|f| matches!(f.outcome, FeedOutcome::Failed(_)))
+    }
+
+    pub fn new_items(&self) -> usize {
+        self.feeds
+            .iter()
+            .map(|f| match f.outcome {
+                FeedOutcome::Fetched { new, .. } => new,
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
+/// Fetches every configured feed concurrently and stores new items. One bad
+/// feed is recorded and reported; it never stops the others.
+pub async fn refresh(app: &App, now: DateTime<Utc>) -> anyhow::Result<RefreshReport> {
+    let mut sources = Vec::new();
+    for f in &app.feeds {
+        let (id, validators) = app.store.upsert_feed(&f.location.key(), &f.name).await?;
+        sources.push(FeedSource {
+            id,
+            location: f.location.clone(),
+            name: f.name.clone(),
+            section_hint: f.section,
+            weight: f.weight,
+            etag: validators.etag,
+            last_modified: validators.last_modified,
+        });
+    }
+    let reports = futures_util::stream::iter(sources)
+        .map(|src| refresh_one(app, src, now))
+        .buffer_unordered(app.config.fetch.concurrency)
+        .collect::<Vec<_>>()
+        .await;
+    let mut feeds = Vec::new();
+    for r in reports {
+        feeds.push(r?);
+    }
+    feeds.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(RefreshReport { feeds })
+}
+
+async fn refresh_one(app: &App, src: FeedSource, now: DateTime<Utc>) -> anyhow::Result<FeedReport> {
+    let url = src.location.key();
+    let name = src.name.clone();
+    let report = |outcome| FeedReport {
+        name: name.clone(),
+        url: url.clone(),
+        outcome,
+    };
+    let (feed_id, feed_name) = (src.id, &name);
+    let fail = |msg: String| async move {
+        tracing::warn!(feed = %feed_name, error = %msg, "feed failed");
+        app.store.record_fetch_error(feed_id, &msg, now.timestamp()).await?;
+        anyhow::Ok(report(FeedOutcome::Failed(msg)))
+    };
+    let outcome = match app.fetcher.fetch_feed(&src).await {
+        Ok(o) => o,
+        Err(e) => return fail(e.to_string()).await,
+    };
+    let (body, content_type, validators, final_url) = match outcome {
+        FetchOutcome::NotModified => {
+            app.store.record_fetch_success(src.id, None, 0, now.timestamp()).await?;
+            return Ok(report(FeedOutcome::NotModified));
+        }
+        FetchOutcome::Fetched {
+            body,
+            content_type,
+            validators,
+            final_url,
+        } => (body, content_type, validators, final_url),
+    };
+    let base = url::Url::parse(&final_url).ok().or_else(|| src.location.base_url());
+    let parsed = match parse_feed(&body, content_type.as_deref(), &url, base.as_ref()) {
+        Ok(p) => p,
+        Err(e) => return fail(format!("{url}: {e}")).await,
+    };
+    let excerpt_words = app.config.summary.excerpt_words;
+    let mut new = 0;
+    for item in &parsed.items {
+        let text = extract::text_from_feed(item.content.as_deref(), item.summary.as_deref());
+        let source = if extract::word_count(&text) >= excerpt_words {
+            TextSource::Feed
+        } else {
+            TextSource::Excerpt
+        };
+        let canonical = item.link.as_deref().map(canonical_link);
+        // Undated entries count from when we first saw them.
+        let published = item.published.unwrap_or(now).min(now);
+        if app
+            .store
+            .insert_item(src.id, item, canonical.as_deref(), published, &text, source, now.timestamp())
+            .await?
+        {
+            new += 1;
+        }
+    }
+    app.store
+        .record_fetch_success(src.id, Some(&validators), new, now.timestamp())
+        .await?;
+    tracing::info!(feed = %src.name, items = parsed.items.len(), new, "feed refreshed");
+    Ok(report(FeedOutcome::Fetched {
+        items: parsed.items.len(),
+        new,
+    }))
+}
+
+// ---------------------------------------------------------------- publish
+
+/// Whether page texts fetched while building are written back to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildMode {
+    Publish,
+    Preview,
+}
+
+/// A digest and what went into it.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub digest: Digest,
+    pub picks: Vec<Pick>,
+    pub item_ids: Vec<i64>,
+}
+
+pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> anyhow::Result<Built> {
+    let key = app.edition_key(now);
+    let settings = &app.config.pick;
+    let since = now - chrono::Duration::days(settings.window_days);
+    let by_feed: HashMap<String, &ConfiguredFeed> = app.feeds.iter().map(|f| (f.location.key(), f)).collect();
+    let feed_rows = app.store.feed_statuses().await?;
+    let feed_of: HashMap<i64, &ConfiguredFeed> = feed_rows
+        .iter()
+        .filter_map(|r| by_feed.get(&r.url).map(|f| (r.id, *f)))
+        .collect();
+    let items = app.store.items_since(since).await?;
+    let mut candidates: Vec<Candidate> = items
+        .iter()
+        .filter_map(|it| {
+            // Items of feeds the operator has since removed no longer count.
+            let feed = feed_of.get(&it.feed_id)?;
+            Some(Candidate {
+                item_id: it.id,
+                feed_id: it.feed_id,
+                source_name: feed.name.clone(),
+                source_weight: feed.weight,
+                section_hint: feed.section,
+                title: it.title.clone(),
+                link: it.link.clone(),
+                canonical_link: it.canonical_link.clone(),
+                published: it.published,
+                categories: it.categories.clone(),
+                text: it.article_text.clone(),
+            })
+        })
+        .collect();
+    let sent = app.store.sent_links().await?;
+
+    // A first ranking names the stories that could still make the edition;
+    // only their pages are worth fetching.
+    let mut wide = settings.clone();
+    wide.per_section *= 3;
+    wide.max_per_source = wide.per_section;
+    let shortlist = pick::pick(candidates.clone(), &wide, now, &sent);
+    let needs_page: Vec<i64> = shortlist
+        .iter()
+        .flat_map(|p| p.item_ids.iter().copied())
+        .filter(|id| {
+            items
+                .iter()
+                .any(|it| it.id == *id && it.text_source == TextSource::Excerpt && !it.page_fetched && it.link.is_some())
+        })
+        .collect();
+    let fetched = fetch_pages(app, &items, &feed_of, &needs_page, mode).await?;
+    for c in &mut candidates {
+        if let Some(text) = fetched.get(&c.item_id) {
+            c.text = text.clone();
+        }
+    }
+
+    let picks = pick::pick(candidates, settings, now, &sent);
+    let budget = Budget {
+        sentences: app.config.summary.sentences,
+        max_words: Some(app.config.summary.max_words),
+    };
+    let summaries: Vec<(Vec<String>, usize)> = picks
+        .iter()
+        .map(|p| {
+            let text = clean::for_summary(&p.candidate.text);
+            let mut summary = app.summarizer.summarize(&text, budget);
+            if summary.is_empty() {
+                // Too little prose for the rules: fall back to the raw text's lead.
+                summary = app.summarizer.summarize(&p.candidate.text, budget);
+            }
+            (summary, extract::word_count(&p.candidate.text))
+        })
+        .collect();
+    let stories: Vec<Summarized> = picks
+        .iter()
+        .zip(summaries)
+        .map(|(pick, (summary, word_count))| Summarized {
+            pick,
+            summary,
+            word_count,
+        })
+        .collect();
+    let digest = assemble::assemble(
+        key,
+        &app.config.newsletter.name,
+        &app.config.newsletter.subject,
+        app.config.summary.words_per_minute,
+        &stories,
+    );
+    let item_ids = picks.iter().flat_map(|p| p.item_ids.iter().copied()).collect();
+    Ok(Built { digest, picks, item_ids })
+}
+
+/// Fetches and extracts article pages for items that only had an excerpt.
+async fn fetch_pages(
+    app: &App,
+    items: &[crate::store::StoredItem],
+    feed_of: &HashMap<i64, &ConfiguredFeed>,
+    ids: &[i64],
+    mode: BuildMode,
+) -> anyhow::Result<HashMap<i64, String>> {
+    let jobs: Vec<(i64, String, Option<PathBuf>)> = ids
+        .iter()
+        .filter_map(|id| {
+            let it = items.iter().find(|it| it.id == *id)?;
+            let link = it.link.clone()?;
+            let root = match &feed_of.get(&it.feed_id)?.location {
+                FeedLocation::Local(p) => p.parent().map(Path::to_path_buf),
+                FeedLocation::Remote(_) => None,
+            };
+            Some((*id, link, root))
+        })
+        .collect();
+    let results = futures_util::stream::iter(jobs)
+        .map(|(id, link, root)| async move {
+            let r = app.fetcher.fetch_page(&link, root.as_deref()).await;
+            (id, link, r)
+        })
+        .buffer_unordered(app.config.fetch.concurrency)
+        .collect::<Vec<_>>()
+        .await;
+    let mut out = HashMap::new();
+    for (id, link, r) in results {
+        match r {
+            Ok(FetchOutcome::Fetched { body, final_url, .. }) => {
+                let html = String::from_utf8_lossy(&body);
+                let page = page::extract_page(&html, Some(&final_url));
+                if extract::word_count(&page.text) > 0 {
+                    if mode == BuildMode::Publish {
+                        app.store.save_page_text(id, &page.text, now_ts()).await?;
+                    }
+                    out.insert(id, page.text);
+                }
+            }
+            Ok(FetchOutcome::NotModified) => {}
+            Err(e) => {
+                tracing::warn!(link = %link, error = %e, "article page not fetched");
+                if mode == BuildMode::Publish {
+                    app.store.save_page_error(id, &e.to_string(), now_ts()).await?;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub edition: StoredEdition,
+    /// False when the edition already existed: nothing new was created.
+    pub created: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("no stories for edition {key}: no tech or business items in the last {days} days (run `roundup feeds` to check the feeds)")]
+pub struct NothingToPublish {
+    pub key: String,
+    pub days: i64,
+}
+
+/// Creates this week's edition once. A second call for the same key returns
+/// the stored edition untouched.
+pub async fn publish(app: &App, now: DateTime<Utc>) -> anyhow::Result<Published> {
+    let key = app.edition_key(now).to_string();
+    if let Some(edition) = app.store.edition(&key).await? {
+        return Ok(Published { edition, created: false });
+    }
+    let built = build_digest(app, now, BuildMode::Publish).await?;
+    if built.digest.story_count() == 0 {
+        return Err(NothingToPublish {
+            key,
+            days: app.config.pick.window_days,
+        }
+        .into());
+    }
+    let (edition, created) = app
+        .store
+        .publish_edition(&built.digest, &built.item_ids, now_ts())
+        .await?;
+    Ok(Published { edition, created })
+}
+
+// ---------------------------------------------------------------- deliver
+
+pub async fn deliver(app: &App, edition: &StoredEdition, mailer: &dyn Mailer) -> anyhow::Result<DeliveryReport> {
+    deliver::deliver_edition(
+        &app.store,
+        edition.id,
+        &edition.digest,
+        &app.renderer,
+        mailer,
+        &app.config.delivery,
+        app.config.smtp.pool_size as usize,
+    )
+    .await
+}
+
+/// The HTML an editor or a browser sees: the digest rendered for no one in particular.
+pub fn preview_html(app: &App, digest: &Digest) -> anyhow::Result<String> {
+    let from = crate::config::parse_mailbox(&app.config.newsletter.from).map_err(anyhow::Error::msg)?;
+    let recipient = Recipient {
+        id: 0,
+        email: EmailAddress::parse(&from.email.to_string())?,
+        name: None,
+    };
+    Ok(app.renderer.render(digest, &recipient)?.html)
+}
+
+// ---------------------------------------------------------------- run
+
+#[derive(Debug)]
+pub struct RunReport {
+    pub refresh: RefreshReport,
+    pub published: Published,
+    pub delivery: DeliveryReport,
+    pub preview_path: Option<PathBuf>,
+}
+
+impl RunReport {
+    pub fn has_failures(&self) -> bool {
+        self.refresh.failures().next().is_some() || !self.delivery.failures.is_empty()
+    }
+}
+
+/// One edition end to end: refresh, publish (once per key), deliver whatever
+/// the ledger still holds. `mailer` overrides the configured transport.
+pub async fn run_once(app: &App, now: DateTime<Utc>, mailer: Option<&dyn Mailer>) -> anyhow::Result<RunReport> {
+    let refresh = refresh(app, now).await?;
+    if refresh.failures().count() == refresh.feeds.len() && !refresh.feeds.is_empty() {
+        tracing::warn!("every feed failed this time; publishing from stored items only");
+    }
+    let published = publish(app, now).await?;
+    let owned;
+    let mailer: &dyn Mailer = match mailer {
+        Some(m) => m,
+        None => {
+            owned = app.mailer(&published.edition.key)?;
+            owned.as_ref()
+        }
+    };
+    let preview_path = if app.config.delivery.transport == TransportKind::Outbox {
+        let dir = app.outbox_dir(&published.edition.key);
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("preview.html");
+        std::fs::write(&path, preview_html(app, &published.edition.digest)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Some(path)
+    } else {
+        None
+    };
+    let delivery = deliver(app, &published.edition, mailer).await?;
+    Ok(RunReport {
+        refresh,
+        published,
+        delivery,
+        preview_path,
+    })
+}

@@ -1,0 +1,304 @@
+//! Digest × subscriber → `RenderedEmail`: the HTML and plain-text parts from
+//! askama templates, and the headers that make bulk mail acceptable.
+
+use crate::assemble::Digest;
+use crate::config::NewsletterSettings;
+use crate::domain::EmailAddress;
+use askama::Template;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+/// One message, ready for a transport.
+#[derive(Debug, Clone)]
+pub struct RenderedEmail {
+    pub from: String,
+    pub reply_to: Option<String>,
+    pub to: EmailAddress,
+    pub to_name: Option<String>,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+    /// Without angle brackets: `edition.subscriber-hash@domain`.
+    pub message_id: String,
+    pub list_id: String,
+    pub list_unsubscribe: String,
+    pub list_unsubscribe_post: bool,
+}
+
+/// What rendering needs to know about the recipient.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub id: i64,
+    pub email: EmailAddress,
+    pub name: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "digest.html")]
+struct HtmlPart<'a> {
+    d: &'a Digest,
+    preheader: String,
+    recipient: &'a str,
+    postal_address: &'a str,
+    unsubscribe_url: &'a str,
+}
+
+struct TextStory {
+    number: usize,
+    title: String,
+    meta: String,
+    lines: Vec<String>,
+    link: Option<String>,
+}
+
+struct TextSection {
+    title: String,
+    stories: Vec<TextStory>,
+}
+
+#[derive(Template)]
+#[template(path = "digest.txt")]
+struct TextPart<'a> {
+    d: &'a Digest,
+    sections: Vec<TextSection>,
+    recipient: &'a str,
+    postal_address: &'a str,
+    unsubscribe_url: &'a str,
+}
+
+pub struct Renderer {
+    settings: NewsletterSettings,
+}
+
+impl Renderer {
+    pub fn new(settings: &NewsletterSettings) -> Self {
+        Self {
+            settings: settings.clone(),
+        }
+    }
+
+    pub fn render(&self, digest: &Digest, to: &Recipient) -> anyhow::Result<RenderedEmail> {
+        let s = &self.settings;
+        let token = unsubscribe_token(&s.secret, to.id, to.email.as_str());
+        let unsubscribe_url = format!("{}/u/{}", s.base_url.trim_end_matches('/'), token);
+        let preheader = digest
+            .lead()
+            .and_then(|l| l.summary.first().cloned())
+            .unwrap_or_else(|| digest.intro.clone());
+        let html = HtmlPart {
+            d: digest,
+            preheader,
+            recipient: to.email.as_str(),
+            postal_address: &s.postal_address,
+            unsubscribe_url: &unsubscribe_url,
+        }
+        .render()?;
+        let text = TextPart {
+            d: digest,
+            sections: text_sections(digest),
+            recipient: to.email.as_str(),
+            postal_address: &s.postal_address,
+            unsubscribe_url: &unsubscribe_url,
+        }
+        .render()?;
+        let mut list_unsubscribe = format!("<{unsubscribe_url}>");
+        if let Some(m) = &s.unsubscribe_mailto {
+            list_unsubscribe.push_str(&format!(", <mailto:{m}?subject=unsubscribe%20{}>", to.id));
+        }
+        Ok(RenderedEmail {
+            from: s.from.clone(),
+            reply_to: s.reply_to.clone(),
+            to: to.email.clone(),
+            to_name: to.name.clone(),
+            subject: digest.subject.clone(),
+            html,
+            text,
+            message_id: message_id(&digest.key, to, &s.from, &s.secret),
+            list_id: format!("{} <{}>", s.list_id_label(), s.list_id),
+            list_unsubscribe,
+            list_unsubscribe_post: true,
+        })
+    }
+}
+
+impl NewsletterSettings {
+    fn list_id_label(&self) -> String {
+        // A quoted phrase keeps odd characters in the name legal.
+        format!("\"{}\"", self.name.replace(['"', '\\'], ""))
+    }
+}
+
+fn text_sections(d: &Digest) -> Vec<TextSection> {
+    let mut n = 0;
+    d.sections
+        .iter()
+        .map(|sec| TextSection {
+            title: sec.title.to_uppercase(),
+            stories: sec
+                .stories
+                .iter()
+                .map(|st| {
+                    n += 1;
+                    let mut meta = st.source.clone();
+                    if !st.also.is_empty() {
+                        meta.push_str(" · also covered by ");
+                        meta.push_str(&st.also.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "));
+                    }
+                    meta.push_str(&format!(" · {} min read", st.reading_minutes));
+                    TextStory {
+                        number: n,
+                        title: st.title.clone(),
+                        meta,
+                        lines: wrap(&st.summary.join(" "), 72),
+                        link: st.link.clone(),
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Greedy word wrap for the plain-text part.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for w in text.split_whitespace() {
+        if !cur.is_empty() && cur.chars().count() + 1 + w.chars().count() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(w);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// Deterministic per (edition, subscriber), so a re-send after a crash carries
+/// the same Message-ID and downstream systems can drop the duplicate.
+pub fn message_id(edition: &str, to: &Recipient, from: &str, secret: &str) -> String {
+    let domain = from
+        .rsplit('@')
+        .next()
+        .map(|d| d.trim_end_matches('>').trim())
+        .filter(|d| !d.is_empty())
+        .unwrap_or("roundup.invalid");
+    let tag = sign(secret, &format!("message-id:{edition}:{}", to.email));
+    format!("{edition}.{}.{}@{domain}", to.id, &tag[..16])
+}
+
+/// `ID.MAC`: the subscriber id and an HMAC over it and the address, so a
+/// token cannot be forged or moved to another subscriber.
+pub fn unsubscribe_token(secret: &str, subscriber_id: i64, email: &str) -> String {
+    format!("{subscriber_id}.{}", &sign(secret, &format!("unsubscribe:{subscriber_id}:{email}"))[..32])
+}
+
+/// Checks a token against the address the store holds for its id.
+pub fn verify_unsubscribe_token(secret: &str, token: &str, email: &str) -> Option<i64> {
+    let (id, _) = token.split_once('.')?;
+    let id: i64 = id.parse().ok()?;
+    let expected = unsubscribe_token(secret, id, email);
+    // Constant-time comparison: the MAC must not leak through timing.
+    let equal = expected.len() == token.len()
+        && expected.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    equal.then_some(id)
+}
+
+fn sign(secret: &str, data: &str) -> String {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(data.as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assemble::{AlsoCovered, DigestSection, Story};
+    use crate::domain::Section;
+
+    fn digest() -> Digest {
+        Digest {
+            key: "2026-W47".into(),
+            newsletter: "Roundup".into(),
+            subject: "Roundup · 16 Nov: Chips <up>".into(),
+            date_label: "Week of 16 November 2026".into(),
+            intro: "Two stories.".into(),
+            sections: vec![
+                DigestSection {
+                    section: Section::Tech,
+                    title: "Technology".into(),
+                    stories: vec![Story {
+                        title: "Chips <script>alert(1)</script> up".into(),
+                        link: Some("https://example.com/a?x=1&y=2".into()),
+                        source: "Example".into(),
+                        also: vec![AlsoCovered { name: "Other".into(), link: None }],
+                        summary: vec!["Chip sales rose.".into(), "Everyone cheered.".into()],
+                        reading_minutes: 3,
+                    }],
+                },
+                DigestSection {
+                    section: Section::Business,
+                    title: "Business".into(),
+                    stories: vec![Story {
+                        title: "Bank merges".into(),
+                        link: None,
+                        source: "Money".into(),
+                        also: vec![],
+                        summary: vec!["Two banks merged.".into()],
+                        reading_minutes: 1,
+                    }],
+                },
+            ],
+        }
+    }
+
+    fn renderer() -> Renderer {
+        let mut s = NewsletterSettings::default();
+        s.from = "Roundup <news@example.com>".into();
+        s.secret = "k".into();
+        s.base_url = "https://r.example.com/".into();
+        s.postal_address = "1 Main St, Springfield".into();
+        Renderer::new(&s)
+    }
+
+    fn recipient() -> Recipient {
+        Recipient { id: 7, email: EmailAddress::parse("ada@example.com").unwrap(), name: None }
+    }
+
+    #[test]
+    fn html_part_escapes_feed_text_and_has_the_footer() {
+        let e = renderer().render(&digest(), &recipient()).unwrap();
+        assert!(!e.html.contains("<script>alert"));
+        assert!(e.html.contains("&#60;script&#62;") || e.html.contains("&lt;script&gt;"));
+        assert!(e.html.contains("https://r.example.com/u/7."));
+        assert!(e.html.contains("1 Main St, Springfield"));
+        assert!(e.html.contains("Technology") && e.html.contains("Business"));
+    }
+
+    #[test]
+    fn text_part_numbers_stories_across_sections() {
+        let e = renderer().render(&digest(), &recipient()).unwrap();
+        assert!(e.text.contains("1. Chips <script>alert(1)</script> up"), "{}", e.text);
+        assert!(e.text.contains("2. Bank merges"));
+        assert!(e.text.contains("   https://example.com/a?x=1&y=2"));
+        assert!(e.text.contains("also covered by Other"));
+        assert!(e.text.contains("Unsubscribe: https://r.example.com/u/7."));
+    }
+
+    #[test]
+    fn headers_are_deterministic_and_signed() {
+        let r = renderer();
+        let a = r.render(&digest(), &recipient()).unwrap();
+        let b = r.render(&digest(), &recipient()).unwrap();
+        assert_eq!(a.message_id, b.message_id);
+        assert!(a.message_id.ends_with("@example.com"));
+        assert!(a.list_unsubscribe.starts_with("<https://r.example.com/u/7."));
+        let token = a.list_unsubscribe.trim_matches(['<', '>']).rsplit('/').next().unwrap().to_string();
+        assert_eq!(verify_unsubscribe_token("k", &token, "ada@example.com"), Some(7));
+        assert_eq!(verify_unsubscribe_token("k", &token, "eve@example.com"), None);
+        assert_eq!(verify_unsubscribe_token("other", &token, "ada@example.com"), None);
+    }
+}

@@ -1,0 +1,85 @@
+use super::Store;
+use crate::assemble::Digest;
+
+#[derive(Debug, Clone)]
+pub struct StoredEdition {
+    pub id: i64,
+    pub key: String,
+    pub subject: String,
+    pub digest: Digest,
+}
+
+impl Store {
+    pub async fn edition(&self, key: &str) -> anyhow::Result<Option<StoredEdition>> {
+        let row: Option<(i64, String, String, String)> =
+            sqlx::query_as("SELECT id, edition_key, subject, digest_json FROM editions WHERE edition_key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(id, key, subject, json)| {
+            Ok(StoredEdition {
+                id,
+                key,
+                subject,
+                digest: serde_json::from_str(&json)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Publishes an edition once per key: the edition row, the items it
+    /// carries and one ledger row per active subscriber, in one transaction.
+    /// Returns the stored edition and whether this call created it.
+    pub async fn publish_edition(
+        &self,
+        digest: &Digest,
+        item_ids: &[i64],
+        now: i64,
+    ) -> anyhow::Result<(StoredEdition, bool)> {
+        let mut tx = self.pool.begin().await?;
+        let inserted: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO editions (edition_key, subject, digest_json, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (edition_key) DO NOTHING RETURNING id",
+        )
+        .bind(&digest.key)
+        .bind(&digest.subject)
+        .bind(serde_json::to_string(digest)?)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id,)) = inserted else {
+            tx.rollback().await?;
+            let existing = self
+                .edition(&digest.key)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("edition {} vanished", digest.key))?;
+            return Ok((existing, false));
+        };
+        for item in item_ids {
+            sqlx::query("INSERT INTO edition_items (edition_id, item_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(item)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO deliveries (edition_id, subscriber_id, status, updated_at)
+             SELECT ?, id, 'queued', ? FROM subscribers WHERE status = 'active'
+             ON CONFLICT (edition_id, subscriber_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((
+            StoredEdition {
+                id,
+                key: digest.key.clone(),
+                subject: digest.subject.clone(),
+                digest: digest.clone(),
+            },
+            true,
+        ))
+    }
+}

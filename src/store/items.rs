@@ -1,0 +1,127 @@
+use super::{Store, from_ts};
+use crate::domain::ItemKey;
+use crate::extract::TextSource;
+use crate::feeds::FeedItem;
+use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+
+/// An item as the store holds it, with its feed's id.
+#[derive(Debug, Clone)]
+pub struct StoredItem {
+    pub id: i64,
+    pub feed_id: i64,
+    pub key: ItemKey,
+    pub title: String,
+    pub link: Option<String>,
+    pub canonical_link: Option<String>,
+    pub published: DateTime<Utc>,
+    pub categories: Vec<String>,
+    pub article_text: String,
+    pub text_source: TextSource,
+    pub page_fetched: bool,
+}
+
+type ItemRow = (i64, i64, String, String, Option<String>, Option<String>, i64, String, String, String, Option<i64>);
+
+const ITEM_COLUMNS: &str = "id, feed_id, item_key, title, link, canonical_link, published_at, categories, article_text, text_source, page_fetched_at";
+
+fn to_item(r: ItemRow) -> StoredItem {
+    StoredItem {
+        id: r.0,
+        feed_id: r.1,
+        key: ItemKey::from_stored(r.2),
+        title: r.3,
+        link: r.4,
+        canonical_link: r.5,
+        published: from_ts(r.6),
+        categories: serde_json::from_str(&r.7).unwrap_or_default(),
+        article_text: r.8,
+        text_source: TextSource::parse(&r.9),
+        page_fetched: r.10.is_some(),
+    }
+}
+
+impl Store {
+    /// Stores an item unless its key is known. Returns whether it was new.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_item(
+        &self,
+        feed_id: i64,
+        item: &FeedItem,
+        canonical_link: Option<&str>,
+        published: DateTime<Utc>,
+        article_text: &str,
+        text_source: TextSource,
+        now: i64,
+    ) -> anyhow::Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO items (feed_id, item_key, title, link, canonical_link, published_at, fetched_at, author,
+                                categories, summary, content, article_text, text_source)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (item_key) DO NOTHING",
+        )
+        .bind(feed_id)
+        .bind(item.key.as_str())
+        .bind(&item.title)
+        .bind(&item.link)
+        .bind(canonical_link)
+        .bind(published.timestamp())
+        .bind(now)
+        .bind(&item.author)
+        .bind(serde_json::to_string(&item.categories)?)
+        .bind(&item.summary)
+        .bind(&item.content)
+        .bind(article_text)
+        .bind(text_source.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Items published since `since`, newest first.
+    pub async fn items_since(&self, since: DateTime<Utc>) -> anyhow::Result<Vec<StoredItem>> {
+        // ITEM_COLUMNS is a constant: nothing from outside reaches this SQL.
+        let rows: Vec<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE published_at >= ? ORDER BY published_at DESC, id"
+        )))
+        .bind(since.timestamp())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(to_item).collect())
+    }
+
+    /// Caches the text extracted from an item's page.
+    pub async fn save_page_text(&self, item_id: i64, text: &str, now: i64) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE items SET article_text = ?, text_source = 'page', page_fetched_at = ?, page_error = NULL WHERE id = ?",
+        )
+        .bind(text)
+        .bind(now)
+        .bind(item_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Remembers that the page could not be had, so it is not fetched every run.
+    pub async fn save_page_error(&self, item_id: i64, error: &str, now: i64) -> anyhow::Result<()> {
+        sqlx::query("UPDATE items SET page_fetched_at = ?, page_error = ? WHERE id = ?")
+            .bind(now)
+            .bind(error)
+            .bind(item_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Canonical links of every story an edition has carried.
+    pub async fn sent_links(&self) -> anyhow::Result<HashSet<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT DISTINCT i.canonical_link FROM items i JOIN edition_items e ON e.item_id = i.id
+             WHERE i.canonical_link IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+}

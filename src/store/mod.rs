@@ -1,0 +1,116 @@
+//! All SQL lives here. The store is the record of truth: what was fetched,
+//! which editions exist, and what was sent to whom.
+
+mod editions;
+mod feeds;
+mod items;
+mod ledger;
+mod subscribers;
+
+pub use editions::StoredEdition;
+pub use feeds::FeedStatus;
+pub use items::StoredItem;
+pub use ledger::{Claimed, DeliveryCounts, FailedDelivery};
+pub use subscribers::{AddOutcome, Subscriber};
+
+use anyhow::Context;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::SqlitePool;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// Migrations in order; each runs once, in a transaction.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+)];
+
+impl Store {
+    /// Opens (creating if missing) the database and applies pending migrations.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let opts = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("database.url `{url}` is not a SQLite URL"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        if let Some(path) = sqlite_file(url) {
+            if let Some(dir) = std::path::Path::new(&path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+                }
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await
+            .with_context(|| format!("cannot open the database {url}"))?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> anyhow::Result<()> {
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
+        for (version, name, sql) in MIGRATIONS {
+            let mut tx = self.pool.begin().await?;
+            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if done.is_some() {
+                continue;
+            }
+            sqlx::raw_sql(*sql)
+                .execute(&mut *tx)
+                .await
+                .with_context(|| format!("migration {version} ({name}) failed"))?;
+            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+                .bind(version)
+                .bind(name)
+                .bind(now_ts())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+fn sqlite_file(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path == ":memory:" {
+        None
+    } else {
+        Some(path.to_string())
+    }
+}
+
+pub fn now_ts() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+pub fn ts(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp()
+}
+
+pub fn from_ts(t: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(t, 0).unwrap_or_default()
+}

@@ -1,0 +1,215 @@
+//! Extractive summary: each sentence is scored by how central it is to the
+//! document (TF-IDF cosine to the document centroid) and by where it stands
+//! (news leads carry the story); sentences are then chosen greedily with a
+//! redundancy penalty (maximal marginal relevance) and returned in order.
+
+use super::{Budget, Summarizer, sentences};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone)]
+pub struct Extractive {
+    /// Weight of position against centrality, 0..1.
+    pub lead_weight: f64,
+    /// MMR trade-off: 1.0 ignores redundancy.
+    pub mmr_lambda: f64,
+}
+
+impl Default for Extractive {
+    fn default() -> Self {
+        Self {
+            lead_weight: 0.6,
+            mmr_lambda: 0.7,
+        }
+    }
+}
+
+const MIN_WORDS: usize = 5;
+const MAX_WORDS: usize = 70;
+
+impl Summarizer for Extractive {
+    fn summarize(&self, text: &str, budget: Budget) -> Vec<String> {
+        let sents = sentences::split(text);
+        if sents.is_empty() || budget.sentences == 0 {
+            return Vec::new();
+        }
+        let words: Vec<usize> = sents.iter().map(|s| s.split_whitespace().count()).collect();
+        let eligible: Vec<bool> = sents
+            .iter()
+            .zip(&words)
+            .map(|(s, &n)| (MIN_WORDS..=MAX_WORDS).contains(&n) && !looks_like_noise(s))
+            .collect();
+        let vectors = tfidf_vectors(&sents);
+        let centroid = centroid(&vectors);
+        let central: Vec<f64> = vectors.iter().map(|v| cosine(v, &centroid)).collect();
+        let max_central = central.iter().cloned().fold(0.0, f64::max).max(1e-9);
+        let scores: Vec<f64> = (0..sents.len())
+            .map(|i| {
+                let position = 1.0 / (1.0 + i as f64).sqrt();
+                self.lead_weight * position + (1.0 - self.lead_weight) * central[i] / max_central
+            })
+            .collect();
+
+        let mut chosen: Vec<usize> = Vec::new();
+        let mut used_words = 0usize;
+        while chosen.len() < budget.sentences {
+            let best = (0..sents.len())
+                .filter(|&i| eligible[i] && !chosen.contains(&i))
+                .filter(|&i| budget.max_words.is_none_or(|m| used_words + words[i] <= m))
+                .map(|i| {
+                    let redundancy = chosen
+                        .iter()
+                        .map(|&j| cosine(&vectors[i], &vectors[j]))
+                        .fold(0.0, f64::max);
+                    (i, self.mmr_lambda * scores[i] - (1.0 - self.mmr_lambda) * redundancy)
+                })
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+            match best {
+                Some((i, _)) => {
+                    used_words += words[i];
+                    chosen.push(i);
+                }
+                None => break,
+            }
+        }
+        if chosen.is_empty() {
+            // Nothing fits the rules: the shortest sentence of the lead beats nothing.
+            if let Some(i) = (0..sents.len().min(3))
+                .filter(|&i| budget.max_words.is_none_or(|m| words[i] <= m))
+                .min_by_key(|&i| words[i])
+            {
+                chosen.push(i);
+            }
+        }
+        chosen.sort_unstable();
+        chosen.into_iter().map(|i| sents[i].clone()).collect()
+    }
+}
+
+/// Bylines, datelines, photo credits and calls to action make poor summaries.
+fn looks_like_noise(s: &str) -> bool {
+    let lower = s.to_lowercase();
+    lower.starts_with("by ")
+        || lower.starts_with("photo")
+        || lower.starts_with("image")
+        || lower.contains("click here")
+        || lower.contains("read more")
+        || lower.ends_with('?')
+        || lower.starts_with("updated")
+        || lower.starts_with("published")
+}
+
+type Vector = HashMap<String, f64>;
+
+fn tokens(s: &str) -> impl Iterator<Item = String> + '_ {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 1)
+        .map(str::to_lowercase)
+        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .map(|w| stem(&w))
+}
+
+/// A light suffix strip, enough to match "shares"/"share", "launched"/"launch".
+fn stem(w: &str) -> String {
+    for suf in ["ings", "ing", "ied", "ies", "ed", "es", "s"] {
+        if let Some(base) = w.strip_suffix(suf) {
+            if base.chars().count() >= 3 {
+                return base.to_string();
+            }
+        }
+    }
+    w.to_string()
+}
+
+fn tfidf_vectors(sents: &[String]) -> Vec<Vector> {
+    let tfs: Vec<Vector> = sents
+        .iter()
+        .map(|s| {
+            let mut tf = Vector::new();
+            for t in tokens(s) {
+                *tf.entry(t).or_default() += 1.0;
+            }
+            tf
+        })
+        .collect();
+    let mut df: HashMap<&str, f64> = HashMap::new();
+    for tf in &tfs {
+        for t in tf.keys() {
+            *df.entry(t.as_str()).or_default() += 1.0;
+        }
+    }
+    let n = sents.len() as f64;
+    let idf: HashMap<String, f64> = df
+        .into_iter()
+        .map(|(t, d)| (t.to_string(), ((1.0 + n) / (1.0 + d)).ln() + 1.0))
+        .collect();
+    tfs.into_iter()
+        .map(|tf| tf.into_iter().map(|(t, f)| {
+            let w = f * idf[&t];
+            (t, w)
+        }).collect())
+        .collect()
+}
+
+fn centroid(vs: &[Vector]) -> Vector {
+    let mut c = Vector::new();
+    for v in vs {
+        for (t, w) in v {
+            *c.entry(t.clone()).or_default() += w;
+        }
+    }
+    c
+}
+
+fn cosine(a: &Vector, b: &Vector) -> f64 {
+    let (small, large) = if a.len() < b.len() { (a, b) } else { (b, a) };
+    let dot: f64 = small.iter().filter_map(|(t, w)| large.get(t).map(|x| w * x)).sum();
+    let na: f64 = a.values().map(|w| w * w).sum::<f64>().sqrt();
+    let nb: f64 = b.values().map(|w| w * w).sum::<f64>().sqrt();
+    if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na * nb) }
+}
+
+const STOPWORDS: &[&str] = &[
+    "the", "a", "an", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as",
+    "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "he", "she",
+    "they", "we", "you", "his", "her", "their", "our", "your", "i", "me", "him", "them", "us", "my", "not", "no",
+    "so", "than", "then", "there", "here", "what", "which", "who", "whom", "when", "where", "why", "how", "all",
+    "any", "both", "each", "more", "most", "other", "some", "such", "only", "own", "same", "too", "very", "can",
+    "will", "would", "should", "could", "may", "might", "must", "has", "have", "had", "do", "does", "did", "said",
+    "says", "also", "into", "about", "over", "after", "before", "up", "down", "out", "off", "again", "just", "now",
+    "one", "two", "new", "year", "years", "mr", "mrs", "ms",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STORY: &str = "Acme Corp agreed to buy Widget Inc for $2 billion on Monday, creating the largest maker of industrial sensors in Europe. \
+The deal, approved by both boards, still needs clearance from regulators in Brussels. \
+Widget Inc was founded in 1998 in a garage in Lyon. \
+Its founder collected vintage bicycles and once rode across the Alps. \
+Acme said the purchase of Widget would lift its sensor revenue by a third within two years. \
+Shares of Acme rose 4% in early trading after the announcement of the Widget deal.";
+
+    #[test]
+    fn picks_central_lead_sentences_in_order() {
+        let s = Extractive::default().summarize(STORY, Budget { sentences: 2, max_words: None });
+        assert_eq!(s.len(), 2);
+        assert!(s[0].starts_with("Acme Corp agreed"));
+        assert!(!s.iter().any(|x| x.contains("bicycles")));
+    }
+
+    #[test]
+    fn respects_the_word_budget_and_is_deterministic() {
+        let b = Budget { sentences: 3, max_words: Some(40) };
+        let a = Extractive::default().summarize(STORY, b);
+        let words: usize = a.iter().map(|s| s.split_whitespace().count()).sum();
+        assert!(words <= 40, "{words}");
+        assert!(!a.is_empty());
+        assert_eq!(a, Extractive::default().summarize(STORY, b));
+    }
+
+    #[test]
+    fn empty_text_gives_nothing() {
+        assert!(Extractive::default().summarize("", Budget { sentences: 2, max_words: None }).is_empty());
+    }
+}
