@@ -189,10 +189,14 @@ fn cluster(items: Vec<Candidate>) -> Vec<Vec<Candidate>> {
         r
     }
     let title_sets: Vec<HashSet<String>> = items.iter().map(|c| title_tokens(&c.title)).collect();
+    let entity_sets: Vec<HashSet<String>> = items.iter().map(|c| entities(&c.title, &c.text)).collect();
     for i in 0..n {
         for j in (i + 1)..n {
             let same_link = items[i].canonical_link.is_some() && items[i].canonical_link == items[j].canonical_link;
-            let similar = items[i].feed_id != items[j].feed_id && jaccard(&title_sets[i], &title_sets[j]) >= 0.75;
+            let close_in_time = (items[i].published - items[j].published).num_hours().abs() <= 72;
+            let similar = items[i].feed_id != items[j].feed_id
+                && (jaccard(&title_sets[i], &title_sets[j]) >= 0.75
+                    || close_in_time && same_entities(&entity_sets[i], &entity_sets[j]));
             if same_link || similar {
                 let (a, b) = (find(&mut parent, i), find(&mut parent, j));
                 if a != b {
@@ -209,6 +213,33 @@ fn cluster(items: Vec<Candidate>) -> Vec<Vec<Candidate>> {
     let mut out: Vec<Vec<Candidate>> = groups.into_values().collect();
     out.sort_by_key(|g| g.iter().map(|c| c.item_id).min());
     out
+}
+
+/// Names and figures near the top of a story: capitalised words that do not
+/// open a sentence, and numbers. Two reports of one event share most of them
+/// even when their wording differs.
+fn entities(title: &str, text: &str) -> HashSet<String> {
+    let lead: String = text.split_whitespace().take(60).collect::<Vec<_>>().join(" ");
+    let mut out = HashSet::new();
+    for part in [title, lead.as_str()] {
+        let mut sentence_start = true;
+        for raw in part.split_whitespace() {
+            let w = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '$' && c != '.');
+            let w = w.trim_end_matches('.');
+            let numeric = w.chars().any(|c| c.is_ascii_digit());
+            let capital = w.chars().next().is_some_and(char::is_uppercase) && w.chars().count() > 1;
+            if numeric && w.chars().count() > 1 || capital && !sentence_start {
+                out.insert(w.to_lowercase());
+            }
+            sentence_start = raw.ends_with(['.', '!', '?', ':']);
+        }
+    }
+    out
+}
+
+fn same_entities(a: &HashSet<String>, b: &HashSet<String>) -> bool {
+    let shared = a.intersection(b).count();
+    shared >= 3 && shared as f64 >= 0.5 * a.len().min(b.len()) as f64
 }
 
 fn title_tokens(t: &str) -> HashSet<String> {

@@ -18,8 +18,11 @@ pub fn extract_page(html: &str, url: Option<&str>) -> ExtractedPage {
     };
     // A relative or odd URL only costs link resolution; do not fail on it.
     let url = url.filter(|u| u.starts_with("http://") || u.starts_with("https://"));
-    let readable = Readability::new(html, url, Some(cfg.clone()))
-        .or_else(|_| Readability::new(html, None, Some(cfg)))
+    // On short articles readability relaxes its rules and can take comment
+    // threads or promos for content, so the obvious furniture goes first.
+    let html = &strip_furniture(html);
+    let readable = Readability::new(html.as_str(), url, Some(cfg.clone()))
+        .or_else(|_| Readability::new(html.as_str(), None, Some(cfg)))
         .ok()
         .and_then(|mut r| r.parse().ok());
     let (title, body) = match readable {
@@ -38,6 +41,19 @@ pub fn extract_page(html: &str, url: Option<&str>) -> ExtractedPage {
         title: title.split_whitespace().collect::<Vec<_>>().join(" "),
         text: clean::strip_boilerplate(&text::normalize_paragraphs(&body)),
     }
+}
+
+/// Elements that are never the article, by tag or by a class/id naming them.
+const FURNITURE: &str = "script, style, noscript, template, iframe, nav, form, \
+    [class*=comment], [id*=comment], [class*=share], [class*=social], [class*=newsletter], \
+    [class*=promo], [class*=cookie], [id*=cookie], [class*=related], [class*=sidebar], \
+    [class*=author-bio], [class*=byline], [class*=breadcrumb], [class*=advert], [class~=ad], \
+    [class*=partner], [class*=subscribe], [class*=tags], [aria-hidden=true]";
+
+fn strip_furniture(html: &str) -> String {
+    let doc = dom_query::Document::from(html);
+    doc.select(FURNITURE).remove();
+    doc.html().to_string()
 }
 
 fn fallback_body(html: &str) -> String {
