@@ -114,7 +114,12 @@ pub fn assemble(
                 .join(" and ")
         ),
     };
-    let subject = subject_line(subject_template, newsletter, &key.monday().format("%-d %b").to_string(), &lead);
+    let subject = subject_line(
+        subject_template,
+        newsletter,
+        &key.monday().format("%-d %b").to_string(),
+        &lead,
+    );
     Digest {
         key: key.to_string(),
         newsletter: newsletter.to_string(),

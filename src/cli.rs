@@ -12,7 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "roundup", version, about = "A weekly tech and business news roundup by email")]
+#[command(
+    name = "roundup",
+    version,
+    about = "A weekly tech and business news roundup by email"
+)]
 pub struct Cli {
     /// Config file (TOML). Falls back to $ROUNDUP_CONFIG, then config/roundup.toml.
     #[arg(long, global = true, env = "ROUNDUP_CONFIG")]
@@ -130,7 +134,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ParseFeed { files, .. } => return measured(crate::measure::parse_feeds(files)),
         _ => {}
     }
-    let path = cli.config.clone().unwrap_or_else(|| PathBuf::from("config/roundup.toml"));
+    let path = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("config/roundup.toml"));
     let config = Config::load(&path)?;
     let app = App::new(config).await?;
     let now = chrono::Utc::now();
@@ -146,7 +153,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Subscribers { action } => cmd_subscribers(&app, action).await,
         Command::Feeds => cmd_feeds(&app).await,
         Command::Deliveries { edition } => cmd_deliveries(&app, now, edition).await,
-        Command::Extract { .. } | Command::Summarize { .. } | Command::Classify { .. } | Command::ParseFeed { .. } => {
+        Command::Extract { .. }
+        | Command::Summarize { .. }
+        | Command::Classify { .. }
+        | Command::ParseFeed { .. } => {
             unreachable!("handled above")
         }
     }
@@ -158,7 +168,11 @@ fn measured(r: std::io::Result<()>) -> anyhow::Result<ExitCode> {
 }
 
 fn code(partial: bool) -> ExitCode {
-    if partial { ExitCode::from(PARTIAL) } else { ExitCode::SUCCESS }
+    if partial {
+        ExitCode::from(PARTIAL)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 async fn cmd_run(app: &App, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<ExitCode> {
@@ -166,9 +180,17 @@ async fn cmd_run(app: &App, now: chrono::DateTime<chrono::Utc>) -> anyhow::Resul
     print_refresh(&r.refresh);
     let e = &r.published.edition;
     if r.published.created {
-        println!("published edition {} with {} stories: {}", e.key, e.digest.story_count(), e.subject);
+        println!(
+            "published edition {} with {} stories: {}",
+            e.key,
+            e.digest.story_count(),
+            e.subject
+        );
     } else {
-        println!("edition {} was already published: not building it again", e.key);
+        println!(
+            "edition {} was already published: not building it again",
+            e.key
+        );
     }
     let c = &r.delivery.counts;
     if r.delivery.sent_now == 0 && c.pending() == 0 {
@@ -178,14 +200,22 @@ async fn cmd_run(app: &App, now: chrono::DateTime<chrono::Utc>) -> anyhow::Resul
             c.total()
         );
     } else {
-        println!("sent {} message(s) for {}; ledger: {}", r.delivery.sent_now, e.key, counts_line(c));
+        println!(
+            "sent {} message(s) for {}; ledger: {}",
+            r.delivery.sent_now,
+            e.key,
+            counts_line(c)
+        );
     }
     if let Some(p) = &r.preview_path {
         println!("preview: {}", p.display());
         println!("outbox:  {}", app.outbox_dir(&e.key).display());
     }
     for f in &r.delivery.failures {
-        println!("  failed delivery to {} ({}, {} attempt(s)): {}", f.email, f.status, f.attempts, f.error);
+        println!(
+            "  failed delivery to {} ({}, {} attempt(s)): {}",
+            f.email, f.status, f.attempts, f.error
+        );
     }
     Ok(code(r.has_failures()))
 }
@@ -200,7 +230,9 @@ fn counts_line(c: &crate::store::DeliveryCounts) -> String {
 fn print_refresh(r: &pipeline::RefreshReport) {
     for f in &r.feeds {
         match &f.outcome {
-            FeedOutcome::Fetched { items, new } => println!("  ok       {:<28} {items} items, {new} new", f.name),
+            FeedOutcome::Fetched { items, new } => {
+                println!("  ok       {:<28} {items} items, {new} new", f.name)
+            }
             FeedOutcome::NotModified => println!("  same     {:<28} not modified", f.name),
             FeedOutcome::Failed(e) => println!("  FAILED   {:<28} {e}", f.name),
         }
@@ -210,17 +242,26 @@ fn print_refresh(r: &pipeline::RefreshReport) {
         "refreshed {} feed(s): {} new item(s){}",
         r.feeds.len(),
         r.new_items(),
-        if failed > 0 { format!(", {failed} failed") } else { String::new() }
+        if failed > 0 {
+            format!(", {failed} failed")
+        } else {
+            String::new()
+        }
     );
 }
 
 /// The stored edition for this week if there is one, else a fresh build.
-async fn upcoming(app: &App, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<crate::assemble::Digest> {
+async fn upcoming(
+    app: &App,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<crate::assemble::Digest> {
     let key = app.edition_key(now).to_string();
     if let Some(e) = app.store.edition(&key).await? {
         return Ok(e.digest);
     }
-    Ok(pipeline::build_digest(app, now, BuildMode::Preview).await?.digest)
+    Ok(pipeline::build_digest(app, now, BuildMode::Preview)
+        .await?
+        .digest)
 }
 
 async fn cmd_preview(
@@ -231,7 +272,10 @@ async fn cmd_preview(
 ) -> anyhow::Result<ExitCode> {
     let digest = upcoming(app, now).await?;
     if digest.story_count() == 0 {
-        eprintln!("warning: no stories for {}: has `roundup refresh` run?", digest.key);
+        eprintln!(
+            "warning: no stories for {}: has `roundup refresh` run?",
+            digest.key
+        );
     }
     let html = pipeline::preview_html(app, &digest)?;
     let out = out.unwrap_or_else(|| {
@@ -250,7 +294,11 @@ async fn cmd_preview(
     }
     println!("preview written to {}", out.display());
     if open {
-        let opener = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
+        let opener = if cfg!(target_os = "macos") {
+            "open"
+        } else {
+            "xdg-open"
+        };
         if let Err(e) = std::process::Command::new(opener).arg(&out).status() {
             eprintln!("warning: could not open a browser ({opener}: {e})");
         }
@@ -258,7 +306,11 @@ async fn cmd_preview(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn cmd_send_test(app: &App, now: chrono::DateTime<chrono::Utc>, to: &str) -> anyhow::Result<ExitCode> {
+async fn cmd_send_test(
+    app: &App,
+    now: chrono::DateTime<chrono::Utc>,
+    to: &str,
+) -> anyhow::Result<ExitCode> {
     let email = EmailAddress::parse(to)?;
     let digest = upcoming(app, now).await?;
     let mut message = app.renderer.render(
@@ -273,7 +325,13 @@ async fn cmd_send_test(app: &App, now: chrono::DateTime<chrono::Utc>, to: &str) 
     message.message_id = format!("test.{}.{}", now_ts(), message.message_id);
     let mailer = app.mailer(&format!("{}-test", digest.key))?;
     let receipt = mailer.send(&message).await?;
-    println!("test of {} sent to {} via {}: {}", digest.key, to, mailer.describe(), receipt.reply);
+    println!(
+        "test of {} sent to {} via {}: {}",
+        digest.key,
+        to,
+        mailer.describe(),
+        receipt.reply
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -282,7 +340,10 @@ async fn cmd_subscribers(app: &App, action: SubscriberAction) -> anyhow::Result<
     match action {
         SubscriberAction::Add { email, name } => {
             let email = EmailAddress::parse(&email)?;
-            let outcome = app.store.add_subscriber(&email, name.as_deref(), now).await?;
+            let outcome = app
+                .store
+                .add_subscriber(&email, name.as_deref(), now)
+                .await?;
             println!(
                 "{email}: {}",
                 match outcome {
@@ -303,7 +364,12 @@ async fn cmd_subscribers(app: &App, action: SubscriberAction) -> anyhow::Result<
         SubscriberAction::List => {
             let subs = app.store.subscribers().await?;
             for s in &subs {
-                println!("{:<40} {:<14} {}", s.email, s.status, s.name.as_deref().unwrap_or(""));
+                println!(
+                    "{:<40} {:<14} {}",
+                    s.email,
+                    s.status,
+                    s.name.as_deref().unwrap_or("")
+                );
             }
             let active = subs.iter().filter(|s| s.status == "active").count();
             println!("{} subscriber(s), {active} active", subs.len());
@@ -343,7 +409,11 @@ async fn import(app: &App, file: &Path) -> anyhow::Result<ExitCode> {
         if raw.is_empty() && rec.iter().all(str::is_empty) {
             continue;
         }
-        let name = columns.1.or(Some(1)).and_then(|c| rec.get(c)).filter(|n| !n.is_empty());
+        let name = columns
+            .1
+            .or(Some(1))
+            .and_then(|c| rec.get(c))
+            .filter(|n| !n.is_empty());
         match EmailAddress::parse(raw) {
             Ok(email) => match app.store.add_subscriber(&email, name, now_ts()).await? {
                 AddOutcome::AlreadyActive => existing += 1,
@@ -355,7 +425,10 @@ async fn import(app: &App, file: &Path) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    println!("imported {}: {added} added, {existing} already subscribed, {bad} rejected", file.display());
+    println!(
+        "imported {}: {added} added, {existing} already subscribed, {bad} rejected",
+        file.display()
+    );
     Ok(code(bad > 0))
 }
 
@@ -365,11 +438,16 @@ async fn cmd_feeds(app: &App) -> anyhow::Result<ExitCode> {
         println!("no feeds fetched yet: run `roundup refresh`");
     }
     let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| {
-        t.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into())
+        t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| "never".into())
     };
     for f in &feeds {
         let status = if f.consecutive_errors > 0 {
-            format!("failing ({} in a row) since {}", f.consecutive_errors, fmt(f.last_success_at))
+            format!(
+                "failing ({} in a row) since {}",
+                f.consecutive_errors,
+                fmt(f.last_success_at)
+            )
         } else if f.last_success_at.is_some() {
             "ok".to_string()
         } else {
@@ -411,7 +489,10 @@ async fn cmd_deliveries(
     println!("  {}", counts_line(&c));
     let failures = app.store.failed_deliveries(e.id).await?;
     for f in &failures {
-        println!("  {} {} ({} attempt(s)): {}", f.status, f.email, f.attempts, f.error);
+        println!(
+            "  {} {} ({} attempt(s)): {}",
+            f.status, f.email, f.attempts, f.error
+        );
     }
     Ok(code(!failures.is_empty()))
 }

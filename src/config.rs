@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[derive(Default)]
 pub struct Config {
     pub newsletter: NewsletterSettings,
     pub database: DatabaseSettings,
@@ -151,24 +152,6 @@ pub struct SeedSubscriber {
     pub name: Option<String>,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            newsletter: NewsletterSettings::default(),
-            database: DatabaseSettings::default(),
-            fetch: FetchSettings::default(),
-            pick: PickSettings::default(),
-            summary: SummarySettings::default(),
-            delivery: DeliverySettings::default(),
-            smtp: SmtpSettings::default(),
-            schedule: ScheduleSettings::default(),
-            feeds: Vec::new(),
-            subscribers: Vec::new(),
-            source: None,
-        }
-    }
-}
-
 impl Default for NewsletterSettings {
     fn default() -> Self {
         Self {
@@ -293,34 +276,45 @@ impl Config {
     /// Reads the file, applies the process environment, validates.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::new(path.display().to_string(), "", format!("cannot read the config file: {e}"))
+            ConfigError::new(
+                path.display().to_string(),
+                "",
+                format!("cannot read the config file: {e}"),
+            )
         })?;
         let env: Vec<(String, String)> = std::env::vars().collect();
         Self::from_toml(&text, path, &env)
     }
 
     /// The pure core of `load`: text, where it came from, and the environment.
-    pub fn from_toml(text: &str, path: &Path, env: &[(String, String)]) -> Result<Self, ConfigError> {
+    pub fn from_toml(
+        text: &str,
+        path: &Path,
+        env: &[(String, String)],
+    ) -> Result<Self, ConfigError> {
         let origin = path.display().to_string();
         let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             ConfigError::new(origin.clone(), "", describe_toml_error(text, &e))
         })?;
         apply_env(&mut table, env)?;
-        let mut config: Config = toml::Value::Table(table.clone())
-            .try_into()
-            .map_err(|e: toml::de::Error| {
-                // Errors from a Value carry no span; serde names the field, so find it.
-                let message = e.message().trim().replace('\n', " ");
-                let field = error_key(&message);
-                let (key, line) = locate(&table, text, &field);
-                let message = match line {
-                    Some(l) => format!("{message} (line {l})"),
-                    None => message,
-                };
-                ConfigError::new(origin.clone(), key, message)
-            })?;
+        let mut config: Config =
+            toml::Value::Table(table.clone())
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    // Errors from a Value carry no span; serde names the field, so find it.
+                    let message = e.message().trim().replace('\n', " ");
+                    let field = error_key(&message);
+                    let (key, line) = locate(&table, text, &field);
+                    let message = match line {
+                        Some(l) => format!("{message} (line {l})"),
+                        None => message,
+                    };
+                    ConfigError::new(origin.clone(), key, message)
+                })?;
         config.source = Some(path.to_path_buf());
-        config.validate().map_err(|(key, msg)| ConfigError::new(origin, key, msg))?;
+        config
+            .validate()
+            .map_err(|(key, msg)| ConfigError::new(origin, key, msg))?;
         Ok(config)
     }
 
@@ -349,15 +343,15 @@ impl Config {
         if let Err(e) = parse_mailbox(&n.from) {
             return err("newsletter.from", e);
         }
-        if let Some(r) = &n.reply_to {
-            if let Err(e) = parse_mailbox(r) {
-                return err("newsletter.reply_to", e);
-            }
+        if let Some(r) = &n.reply_to
+            && let Err(e) = parse_mailbox(r)
+        {
+            return err("newsletter.reply_to", e);
         }
-        if let Some(m) = &n.unsubscribe_mailto {
-            if let Err(e) = EmailAddress::parse(m) {
-                return err("newsletter.unsubscribe_mailto", e.to_string());
-            }
+        if let Some(m) = &n.unsubscribe_mailto
+            && let Err(e) = EmailAddress::parse(m)
+        {
+            return err("newsletter.unsubscribe_mailto", e.to_string());
         }
         match url::Url::parse(&n.base_url) {
             Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
@@ -371,11 +365,17 @@ impl Config {
         if n.timezone.parse::<chrono_tz::Tz>().is_err() {
             return err(
                 "newsletter.timezone",
-                format!("`{}` is not an IANA time zone (e.g. Europe/Berlin)", n.timezone),
+                format!(
+                    "`{}` is not an IANA time zone (e.g. Europe/Berlin)",
+                    n.timezone
+                ),
             );
         }
         if n.list_id.trim().is_empty() || n.list_id.contains(['<', '>', ' ']) {
-            return err("newsletter.list_id", "must be a dotted name like weekly.example.com".into());
+            return err(
+                "newsletter.list_id",
+                "must be a dotted name like weekly.example.com".into(),
+            );
         }
         if !self.database.url.starts_with("sqlite:") {
             return err(
@@ -391,7 +391,10 @@ impl Config {
             return err("fetch.concurrency", "must be at least 1".into());
         }
         if f.timeout_secs == 0 || f.connect_timeout_secs == 0 {
-            return err("fetch.timeout_secs", "timeouts must be at least 1 second".into());
+            return err(
+                "fetch.timeout_secs",
+                "timeouts must be at least 1 second".into(),
+            );
         }
         if f.max_body_bytes < 1024 {
             return err("fetch.max_body_bytes", "must be at least 1024".into());
@@ -415,21 +418,34 @@ impl Config {
             return err("delivery.batch_size", "must be at least 1".into());
         }
         if self.delivery.transport == TransportKind::Smtp && self.smtp.host.trim().is_empty() {
-            return err("smtp.host", "is required when delivery.transport = \"smtp\"".into());
+            return err(
+                "smtp.host",
+                "is required when delivery.transport = \"smtp\"".into(),
+            );
         }
         if self.smtp.username.is_some() != self.smtp.password.is_some() {
             return err(
                 "smtp.password",
-                "username and password go together (set ROUNDUP_SMTP__PASSWORD for the secret)".into(),
+                "username and password go together (set ROUNDUP_SMTP__PASSWORD for the secret)"
+                    .into(),
             );
         }
-        for (field, expr) in [("schedule.publish", &self.schedule.publish), ("schedule.refresh", &self.schedule.refresh)] {
+        for (field, expr) in [
+            ("schedule.publish", &self.schedule.publish),
+            ("schedule.refresh", &self.schedule.refresh),
+        ] {
             if expr.split_whitespace().count() != 6 {
-                return err(field, format!("`{expr}` must have 6 fields, seconds first (e.g. \"0 0 8 * * Mon\")"));
+                return err(
+                    field,
+                    format!("`{expr}` must have 6 fields, seconds first (e.g. \"0 0 8 * * Mon\")"),
+                );
             }
         }
         if self.feeds.is_empty() {
-            return err("feeds", "no feeds configured: add at least one [[feeds]] entry".into());
+            return err(
+                "feeds",
+                "no feeds configured: add at least one [[feeds]] entry".into(),
+            );
         }
         let mut seen = std::collections::HashSet::new();
         for (i, feed) in self.feeds.iter().enumerate() {
@@ -440,16 +456,23 @@ impl Config {
             if !seen.insert(feed.url.trim()) {
                 return err(&key, format!("`{}` is listed twice", feed.url));
             }
-            if let Ok(u) = url::Url::parse(&feed.url) {
-                if u.scheme() != "http" && u.scheme() != "https" {
-                    return err(
-                        &key,
-                        format!("`{}`: only http(s) URLs or paths relative to the config file", feed.url),
-                    );
-                }
+            if let Ok(u) = url::Url::parse(&feed.url)
+                && u.scheme() != "http"
+                && u.scheme() != "https"
+            {
+                return err(
+                    &key,
+                    format!(
+                        "`{}`: only http(s) URLs or paths relative to the config file",
+                        feed.url
+                    ),
+                );
             }
             if !(feed.weight.is_finite() && feed.weight > 0.0) {
-                return err(&format!("feeds[{i}].weight"), "must be a positive number".into());
+                return err(
+                    &format!("feeds[{i}].weight"),
+                    "must be a positive number".into(),
+                );
             }
         }
         for (i, s) in self.subscribers.iter().enumerate() {
@@ -484,12 +507,28 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
         let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
         let origin = format!("environment variable {name}");
         let Some(toml::Value::Table(default_section)) = defaults.get(&section) else {
-            return Err(ConfigError::new(origin, format!("{section}.{key}"), "no such config section"));
+            return Err(ConfigError::new(
+                origin,
+                format!("{section}.{key}"),
+                "no such config section",
+            ));
         };
         let typed = match default_section.get(&key) {
-            Some(toml::Value::Integer(_)) => value.trim().parse::<i64>().map(toml::Value::Integer).map_err(|_| "expected a whole number"),
-            Some(toml::Value::Float(_)) => value.trim().parse::<f64>().map(toml::Value::Float).map_err(|_| "expected a number"),
-            Some(toml::Value::Boolean(_)) => value.trim().parse::<bool>().map(toml::Value::Boolean).map_err(|_| "expected true or false"),
+            Some(toml::Value::Integer(_)) => value
+                .trim()
+                .parse::<i64>()
+                .map(toml::Value::Integer)
+                .map_err(|_| "expected a whole number"),
+            Some(toml::Value::Float(_)) => value
+                .trim()
+                .parse::<f64>()
+                .map(toml::Value::Float)
+                .map_err(|_| "expected a number"),
+            Some(toml::Value::Boolean(_)) => value
+                .trim()
+                .parse::<bool>()
+                .map(toml::Value::Boolean)
+                .map_err(|_| "expected true or false"),
             _ => Ok(toml::Value::String(value.clone())),
         }
         .map_err(|m| ConfigError::new(origin.clone(), format!("{section}.{key}"), m))?;
@@ -500,7 +539,13 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
             toml::Value::Table(t) => {
                 t.insert(key, typed);
             }
-            _ => return Err(ConfigError::new(origin, section, "is not a table in the config file")),
+            _ => {
+                return Err(ConfigError::new(
+                    origin,
+                    section,
+                    "is not a table in the config file",
+                ));
+            }
         }
     }
     Ok(())
@@ -521,16 +566,22 @@ fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
 fn locate(table: &toml::Table, text: &str, field: &str) -> (String, Option<usize>) {
     fn walk(t: &toml::Table, prefix: &str, field: &str) -> Option<String> {
         for (k, v) in t {
-            let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            let path = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
             if k == field {
                 return Some(path);
             }
             let found = match v {
                 toml::Value::Table(inner) => walk(inner, &path, field),
-                toml::Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| match item {
-                    toml::Value::Table(inner) => walk(inner, &format!("{path}[{i}]"), field),
-                    _ => None,
-                }),
+                toml::Value::Array(items) => {
+                    items.iter().enumerate().find_map(|(i, item)| match item {
+                        toml::Value::Table(inner) => walk(inner, &format!("{path}[{i}]"), field),
+                        _ => None,
+                    })
+                }
                 _ => None,
             };
             if found.is_some() {
@@ -576,7 +627,10 @@ section = "tech"
 "#;
 
     fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let env: Vec<_> = env.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let env: Vec<_> = env
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         Config::from_toml(text, Path::new("test.toml"), &env)
     }
 
@@ -611,31 +665,51 @@ section = "tech"
     fn a_bad_override_names_the_variable() {
         let e = load(MINIMAL, &[("ROUNDUP_SMTP__PORT", "many")]).unwrap_err();
         let s = e.to_string();
-        assert!(s.contains("ROUNDUP_SMTP__PORT") && s.contains("smtp.port"), "{s}");
+        assert!(
+            s.contains("ROUNDUP_SMTP__PORT") && s.contains("smtp.port"),
+            "{s}"
+        );
     }
 
     #[test]
     fn unknown_keys_are_named() {
         let text = MINIMAL.replace("timezone", "timezon");
         let s = load(&text, &[]).unwrap_err().to_string();
-        assert!(s.starts_with("test.toml: newsletter.timezon: unknown field"), "{s}");
+        assert!(
+            s.starts_with("test.toml: newsletter.timezon: unknown field"),
+            "{s}"
+        );
         assert!(s.contains("(line 5)"), "{s}");
         assert!(!s.contains('\n'));
     }
 
     #[test]
     fn malformed_toml_gives_the_line() {
-        let s = load("[newsletter]\nname = \n", &[]).unwrap_err().to_string();
+        let s = load("[newsletter]\nname = \n", &[])
+            .unwrap_err()
+            .to_string();
         assert!(s.starts_with("test.toml: line 2:"), "{s}");
     }
 
     #[test]
     fn invalid_values_name_their_key() {
         let cases = [
-            (MINIMAL.replace("Europe/Berlin", "Mars/Olympus"), "newsletter.timezone"),
-            (MINIMAL.replace("Test <news@example.com>", "nobody"), "newsletter.from"),
-            (MINIMAL.replace("section = \"tech\"", "weight = -1.0"), "feeds[0].weight"),
-            (MINIMAL.replace("https://example.com/feed.xml", "ftp://x/y"), "feeds[0].url"),
+            (
+                MINIMAL.replace("Europe/Berlin", "Mars/Olympus"),
+                "newsletter.timezone",
+            ),
+            (
+                MINIMAL.replace("Test <news@example.com>", "nobody"),
+                "newsletter.from",
+            ),
+            (
+                MINIMAL.replace("section = \"tech\"", "weight = -1.0"),
+                "feeds[0].weight",
+            ),
+            (
+                MINIMAL.replace("https://example.com/feed.xml", "ftp://x/y"),
+                "feeds[0].url",
+            ),
         ];
         for (text, key) in cases {
             let s = load(&text, &[]).unwrap_err().to_string();

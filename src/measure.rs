@@ -17,7 +17,19 @@ fn emit(out: &mut impl Write, v: Value) -> std::io::Result<()> {
     writeln!(out, "{v}")
 }
 
-fn each(paths: &[std::path::PathBuf], mut f: impl FnMut(&Path, Vec<u8>) -> Value) -> std::io::Result<()> {
+/// Runs `f` on each file. A file that cannot be read or processed gets a line
+/// with an `error` field plus `on_error`'s fields, so its shape stays familiar.
+fn each(
+    paths: &[std::path::PathBuf],
+    on_error: Value,
+    mut f: impl FnMut(&Path, Vec<u8>) -> Value,
+) -> std::io::Result<()> {
+    let error_line = |name: &str, message: &str| {
+        let mut v = on_error.clone();
+        v["path"] = json!(name);
+        v["error"] = json!(message);
+        v
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for p in paths {
@@ -27,10 +39,10 @@ fn each(paths: &[std::path::PathBuf], mut f: impl FnMut(&Path, Vec<u8>) -> Value
                 // A panic in one file's processing must not lose the rest of the batch.
                 match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(p, bytes))) {
                     Ok(v) => v,
-                    Err(_) => json!({"path": name, "error": "internal error while processing this file"}),
+                    Err(_) => error_line(&name, "internal error while processing this file"),
                 }
             }
-            Err(e) => json!({"path": name, "error": e}),
+            Err(e) => error_line(&name, &e),
         };
         emit(&mut out, v)?;
     }
@@ -38,17 +50,24 @@ fn each(paths: &[std::path::PathBuf], mut f: impl FnMut(&Path, Vec<u8>) -> Value
 }
 
 pub fn extract(paths: &[std::path::PathBuf]) -> std::io::Result<()> {
-    each(paths, |p, bytes| {
+    each(paths, json!({"title": "", "text": ""}), |p, bytes| {
         let html = String::from_utf8_lossy(&bytes);
         let page = page::extract_page(&html, None);
         json!({"path": p.display().to_string(), "title": page.title, "text": page.text})
     })
 }
 
-pub fn summarize(paths: &[std::path::PathBuf], sentences: usize, max_words: Option<usize>) -> std::io::Result<()> {
+pub fn summarize(
+    paths: &[std::path::PathBuf],
+    sentences: usize,
+    max_words: Option<usize>,
+) -> std::io::Result<()> {
     let s = Extractive::default();
-    let budget = Budget { sentences, max_words };
-    each(paths, |p, bytes| {
+    let budget = Budget {
+        sentences,
+        max_words,
+    };
+    each(paths, json!({"sentences": []}), |p, bytes| {
         let text = String::from_utf8_lossy(&bytes);
         let cleaned = clean::for_summary(&text);
         let mut out = s.summarize(&cleaned, budget);
@@ -60,7 +79,7 @@ pub fn summarize(paths: &[std::path::PathBuf], sentences: usize, max_words: Opti
 }
 
 pub fn classify(paths: &[std::path::PathBuf]) -> std::io::Result<()> {
-    each(paths, |p, bytes| {
+    each(paths, json!({}), |p, bytes| {
         let text = String::from_utf8_lossy(&bytes);
         let section = pick::classify(None, &[], "", &text);
         json!({"path": p.display().to_string(), "section": section.as_str()})
@@ -68,17 +87,23 @@ pub fn classify(paths: &[std::path::PathBuf]) -> std::io::Result<()> {
 }
 
 pub fn parse_feeds(paths: &[std::path::PathBuf]) -> std::io::Result<()> {
-    each(paths, |p, bytes| {
-        let name = p.display().to_string();
-        let base = url::Url::from_file_path(crate::feeds::normalize(p)).ok();
-        match parse_feed(&bytes, None, &name, base.as_ref()) {
-            Ok(f) => json!({
-                "path": name,
-                "ok": true,
-                "entries": f.items.len(),
-                "titles": f.items.iter().map(|i| i.title.clone()).collect::<Vec<_>>(),
-            }),
-            Err(e) => json!({"path": name, "ok": false, "entries": 0, "titles": [], "error": e.to_string()}),
-        }
-    })
+    each(
+        paths,
+        json!({"ok": false, "entries": 0, "titles": []}),
+        |p, bytes| {
+            let name = p.display().to_string();
+            let base = url::Url::from_file_path(crate::feeds::normalize(p)).ok();
+            match parse_feed(&bytes, None, &name, base.as_ref()) {
+                Ok(f) => json!({
+                    "path": name,
+                    "ok": true,
+                    "entries": f.items.len(),
+                    "titles": f.items.iter().map(|i| i.title.clone()).collect::<Vec<_>>(),
+                }),
+                Err(e) => {
+                    json!({"path": name, "ok": false, "entries": 0, "titles": [], "error": e.to_string()})
+                }
+            }
+        },
+    )
 }

@@ -71,7 +71,11 @@ pub fn pick(
         .into_iter()
         .filter_map(|group| score_story(group, now))
         .collect();
-    stories.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.candidate.item_id.cmp(&b.candidate.item_id)));
+    stories.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.candidate.item_id.cmp(&b.candidate.item_id))
+    });
     select(stories, settings)
 }
 
@@ -111,7 +115,11 @@ fn score_story(group: Vec<Candidate>, now: DateTime<Utc>) -> Option<Pick> {
     })?;
     let main = group[main_idx].clone();
     let sources: HashSet<i64> = group.iter().map(|c| c.feed_id).collect();
-    let newest = group.iter().map(|c| c.published).max().unwrap_or(main.published);
+    let newest = group
+        .iter()
+        .map(|c| c.published)
+        .max()
+        .unwrap_or(main.published);
     let age_hours = (now - newest).num_minutes().max(0) as f64 / 60.0;
     let recency = (-age_hours / 96.0).exp();
     let weight = group.iter().map(|c| c.source_weight).fold(0.0, f64::max);
@@ -119,10 +127,9 @@ fn score_story(group: Vec<Candidate>, now: DateTime<Utc>) -> Option<Pick> {
     let quality = 0.5 + 0.5 * (main.word_count() as f64 / 150.0).min(1.0);
     let penalty = penalty(&main.title, &main.text);
     let score = weight * (0.3 + recency) * coverage * quality * penalty;
-    let also = group
-        .iter()
-        .filter(|c| c.feed_id != main.feed_id)
-        .fold(Vec::<SourceRef>::new(), |mut acc, c| {
+    let also = group.iter().filter(|c| c.feed_id != main.feed_id).fold(
+        Vec::<SourceRef>::new(),
+        |mut acc, c| {
             if !acc.iter().any(|s| s.name == c.source_name) {
                 acc.push(SourceRef {
                     name: c.source_name.clone(),
@@ -130,7 +137,8 @@ fn score_story(group: Vec<Candidate>, now: DateTime<Utc>) -> Option<Pick> {
                 });
             }
             acc
-        });
+        },
+    );
     Some(Pick {
         item_ids: group.iter().map(|c| c.item_id).collect(),
         candidate: main,
@@ -144,12 +152,28 @@ fn score_story(group: Vec<Candidate>, now: DateTime<Utc>) -> Option<Pick> {
 fn penalty(title: &str, text: &str) -> f64 {
     let t = title.to_lowercase();
     let mut p = 1.0;
-    let bait = ["you won't believe", "this one trick", "what happened next", "shocking", "must see", "here's why", "top 10", "best deals", "deal of the day", "% off", "coupon", "sponsored", "giveaway"];
+    let bait = [
+        "you won't believe",
+        "this one trick",
+        "what happened next",
+        "shocking",
+        "must see",
+        "here's why",
+        "top 10",
+        "best deals",
+        "deal of the day",
+        "% off",
+        "coupon",
+        "sponsored",
+        "giveaway",
+    ];
     if bait.iter().any(|b| t.contains(b)) {
         p *= 0.3;
     }
     let lower = text.to_lowercase();
-    if lower.contains("forward-looking statements") || lower.contains("about the company") && lower.contains("media contact") {
+    if lower.contains("forward-looking statements")
+        || lower.contains("about the company") && lower.contains("media contact")
+    {
         p *= 0.5;
     }
     p
@@ -162,7 +186,9 @@ fn classify_group(group: &[Candidate]) -> Section {
     }
     let mut votes: HashMap<Section, usize> = HashMap::new();
     for c in group {
-        *votes.entry(classify(None, &c.categories, &c.title, &c.text)).or_default() += 1;
+        *votes
+            .entry(classify(None, &c.categories, &c.title, &c.text))
+            .or_default() += 1;
     }
     votes
         .into_iter()
@@ -189,10 +215,12 @@ fn cluster(items: Vec<Candidate>) -> Vec<Vec<Candidate>> {
         r
     }
     let title_sets: Vec<HashSet<String>> = items.iter().map(|c| title_tokens(&c.title)).collect();
-    let entity_sets: Vec<HashSet<String>> = items.iter().map(|c| entities(&c.title, &c.text)).collect();
+    let entity_sets: Vec<HashSet<String>> =
+        items.iter().map(|c| entities(&c.title, &c.text)).collect();
     for i in 0..n {
         for j in (i + 1)..n {
-            let same_link = items[i].canonical_link.is_some() && items[i].canonical_link == items[j].canonical_link;
+            let same_link = items[i].canonical_link.is_some()
+                && items[i].canonical_link == items[j].canonical_link;
             let close_in_time = (items[i].published - items[j].published).num_hours().abs() <= 72;
             let similar = items[i].feed_id != items[j].feed_id
                 && (jaccard(&title_sets[i], &title_sets[j]) >= 0.75
@@ -219,7 +247,11 @@ fn cluster(items: Vec<Candidate>) -> Vec<Vec<Candidate>> {
 /// open a sentence, and numbers. Two reports of one event share most of them
 /// even when their wording differs.
 fn entities(title: &str, text: &str) -> HashSet<String> {
-    let lead: String = text.split_whitespace().take(60).collect::<Vec<_>>().join(" ");
+    let lead: String = text
+        .split_whitespace()
+        .take(60)
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut out = HashSet::new();
     for part in [title, lead.as_str()] {
         let mut sentence_start = true;
@@ -246,7 +278,13 @@ fn title_tokens(t: &str) -> HashSet<String> {
     t.split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.len() > 2)
         .map(str::to_lowercase)
-        .filter(|w| !["the", "and", "for", "with", "from", "its", "has", "are", "was", "will", "after", "over", "into", "says"].contains(&w.as_str()))
+        .filter(|w| {
+            ![
+                "the", "and", "for", "with", "from", "its", "has", "are", "was", "will", "after",
+                "over", "into", "says",
+            ]
+            .contains(&w.as_str())
+        })
         .collect()
 }
 
@@ -274,9 +312,51 @@ pub fn classify(hint: Option<Section>, categories: &[String], title: &str, text:
 }
 
 fn category_section(c: &str) -> Option<Section> {
-    const TECH: &[&str] = &["tech", "technology", "science & tech", "gadgets", "software", "ai", "artificial intelligence", "security", "cybersecurity", "computing", "internet", "mobile", "startups"];
-    const BUSINESS: &[&str] = &["business", "economy", "markets", "finance", "money", "companies", "industry", "trade", "banking", "earnings", "deals"];
-    const OTHER: &[&str] = &["sport", "sports", "politics", "entertainment", "celebrity", "lifestyle", "travel", "food", "culture", "arts", "music", "film", "movies", "football", "opinion"];
+    const TECH: &[&str] = &[
+        "tech",
+        "technology",
+        "science & tech",
+        "gadgets",
+        "software",
+        "ai",
+        "artificial intelligence",
+        "security",
+        "cybersecurity",
+        "computing",
+        "internet",
+        "mobile",
+        "startups",
+    ];
+    const BUSINESS: &[&str] = &[
+        "business",
+        "economy",
+        "markets",
+        "finance",
+        "money",
+        "companies",
+        "industry",
+        "trade",
+        "banking",
+        "earnings",
+        "deals",
+    ];
+    const OTHER: &[&str] = &[
+        "sport",
+        "sports",
+        "politics",
+        "entertainment",
+        "celebrity",
+        "lifestyle",
+        "travel",
+        "food",
+        "culture",
+        "arts",
+        "music",
+        "film",
+        "movies",
+        "football",
+        "opinion",
+    ];
     if TECH.contains(&c) {
         Some(Section::Tech)
     } else if BUSINESS.contains(&c) {
@@ -333,64 +413,316 @@ type Lexicon = &'static [(&'static str, f64)];
 /// tech, business, politics, sport, entertainment
 static LEXICONS: [Lexicon; 5] = [
     &[
-        ("software", 2.0), ("computer", 2.0), ("comput", 1.5), ("internet", 1.5), ("online", 1.0), ("digital", 1.0),
-        ("technolog", 1.5), ("tech", 1.5), ("mobile", 1.5), ("phone", 1.5), ("smartphone", 2.0), ("broadband", 2.0),
-        ("web", 1.0), ("website", 1.5), ("app", 1.0), ("apps", 1.5), ("gadget", 2.0), ("device", 1.5), ("chip", 1.5),
-        ("semiconductor", 2.0), ("processor", 2.0), ("microsoft", 2.0), ("apple", 1.5), ("google", 2.0), ("intel", 2.0),
-        ("nvidia", 2.0), ("ai", 1.5), ("artificial", 1.0), ("algorithm", 2.0), ("robot", 2.0), ("virus", 1.5),
-        ("hacker", 2.0), ("cyber", 2.0), ("spam", 2.0), ("security", 0.8), ("data", 0.8), ("network", 1.2),
-        ("wireless", 2.0), ("wi", 0.5), ("download", 2.0), ("game", 0.8), ("gaming", 1.5), ("console", 2.0),
-        ("playstation", 2.0), ("xbox", 2.0), ("nintendo", 2.0), ("sony", 1.0), ("user", 1.2), ("users", 1.5),
-        ("email", 1.5), ("search", 1.0), ("browser", 2.0), ("linux", 2.0), ("windows", 1.2), ("program", 0.8),
-        ("developer", 1.5), ("code", 1.0), ("open source", 1.0), ("digital", 1.0), ("tv", 0.6), ("video", 0.6),
-        ("music download", 1.0), ("ipod", 2.0), ("iphone", 2.0), ("laptop", 2.0), ("pc", 1.5), ("pcs", 1.5),
-        ("cloud", 1.2), ("server", 1.5), ("startup", 1.0), ("silicon", 1.5), ("blog", 1.5), ("firewall", 2.0),
-        ("malware", 2.0), ("phishing", 2.0), ("screen", 1.0), ("camera", 1.0), ("electronic", 1.5), ("gigabyte", 2.0),
-        ("megabyte", 2.0), ("bandwidth", 2.0), ("satellite", 1.0), ("telecom", 1.0), ("biometric", 1.5), ("sensor", 1.0),
-        ("innovation", 0.8), ("researcher", 0.8), ("scientist", 0.8), ("machine", 0.8), ("model", 0.4), ("xiaomi", 1.5),
+        ("software", 2.0),
+        ("computer", 2.0),
+        ("comput", 1.5),
+        ("internet", 1.5),
+        ("online", 1.0),
+        ("digital", 1.0),
+        ("technolog", 1.5),
+        ("tech", 1.5),
+        ("mobile", 1.5),
+        ("phone", 1.5),
+        ("smartphone", 2.0),
+        ("broadband", 2.0),
+        ("web", 1.0),
+        ("website", 1.5),
+        ("app", 1.0),
+        ("apps", 1.5),
+        ("gadget", 2.0),
+        ("device", 1.5),
+        ("chip", 1.5),
+        ("semiconductor", 2.0),
+        ("processor", 2.0),
+        ("microsoft", 2.0),
+        ("apple", 1.5),
+        ("google", 2.0),
+        ("intel", 2.0),
+        ("nvidia", 2.0),
+        ("ai", 1.5),
+        ("artificial", 1.0),
+        ("algorithm", 2.0),
+        ("robot", 2.0),
+        ("virus", 1.5),
+        ("hacker", 2.0),
+        ("cyber", 2.0),
+        ("spam", 2.0),
+        ("security", 0.8),
+        ("data", 0.8),
+        ("network", 1.2),
+        ("wireless", 2.0),
+        ("wi", 0.5),
+        ("download", 2.0),
+        ("game", 0.8),
+        ("gaming", 1.5),
+        ("console", 2.0),
+        ("playstation", 2.0),
+        ("xbox", 2.0),
+        ("nintendo", 2.0),
+        ("sony", 1.0),
+        ("user", 1.2),
+        ("users", 1.5),
+        ("email", 1.5),
+        ("search", 1.0),
+        ("browser", 2.0),
+        ("linux", 2.0),
+        ("windows", 1.2),
+        ("program", 0.8),
+        ("developer", 1.5),
+        ("code", 1.0),
+        ("open source", 1.0),
+        ("digital", 1.0),
+        ("tv", 0.6),
+        ("video", 0.6),
+        ("music download", 1.0),
+        ("ipod", 2.0),
+        ("iphone", 2.0),
+        ("laptop", 2.0),
+        ("pc", 1.5),
+        ("pcs", 1.5),
+        ("cloud", 1.2),
+        ("server", 1.5),
+        ("startup", 1.0),
+        ("silicon", 1.5),
+        ("blog", 1.5),
+        ("firewall", 2.0),
+        ("malware", 2.0),
+        ("phishing", 2.0),
+        ("screen", 1.0),
+        ("camera", 1.0),
+        ("electronic", 1.5),
+        ("gigabyte", 2.0),
+        ("megabyte", 2.0),
+        ("bandwidth", 2.0),
+        ("satellite", 1.0),
+        ("telecom", 1.0),
+        ("biometric", 1.5),
+        ("sensor", 1.0),
+        ("innovation", 0.8),
+        ("researcher", 0.8),
+        ("scientist", 0.8),
+        ("machine", 0.8),
+        ("model", 0.4),
+        ("xiaomi", 1.5),
     ],
     &[
-        ("econom", 2.0), ("market", 1.2), ("share", 1.0), ("shareholder", 2.0), ("stock", 1.5), ("profit", 2.0),
-        ("revenue", 1.5), ("sales", 1.2), ("growth", 1.2), ("bank", 1.5), ("interest rate", 1.0), ("rate", 0.6),
-        ("inflation", 2.0), ("investor", 2.0), ("invest", 1.2), ("firm", 1.2), ("company", 0.8), ("compan", 0.8),
-        ("deal", 1.0), ("merger", 2.0), ("acquisition", 2.0), ("takeover", 2.0), ("bid", 1.0), ("price", 1.0),
-        ("oil", 1.5), ("dollar", 1.5), ("euro", 1.0), ("currency", 2.0), ("trade", 1.0), ("trading", 1.0),
-        ("export", 1.5), ("import", 1.2), ("tax", 0.8), ("debt", 1.5), ("loan", 1.5), ("earnings", 2.0),
-        ("quarter", 1.2), ("fiscal", 1.5), ("financ", 1.5), ("billion", 1.0), ("million", 0.5), ("analyst", 1.2),
-        ("chief executive", 1.0), ("executive", 0.8), ("ceo", 1.0), ("business", 1.2), ("industry", 0.8),
-        ("retail", 1.5), ("consumer", 1.0), ("demand", 1.0), ("output", 1.0), ("manufactur", 1.0), ("factory", 1.0),
-        ("jobs", 0.8), ("unemployment", 1.5), ("gdp", 2.0), ("fed", 1.0), ("central bank", 1.0), ("bond", 1.0),
-        ("airline", 1.2), ("insurer", 1.5), ("pension", 1.0), ("budget", 0.6), ("cost", 0.6), ("sector", 1.0),
-        ("ipo", 2.0), ("valuation", 1.5), ("funding", 1.0), ("venture", 1.0), ("layoff", 1.5), ("shipments", 1.0),
-        ("yukos", 2.0), ("wto", 2.0), ("opec", 2.0), ("crude", 2.0), ("barrel", 1.5), ("euros", 1.0), ("pound", 0.6),
+        ("econom", 2.0),
+        ("market", 1.2),
+        ("share", 1.0),
+        ("shareholder", 2.0),
+        ("stock", 1.5),
+        ("profit", 2.0),
+        ("revenue", 1.5),
+        ("sales", 1.2),
+        ("growth", 1.2),
+        ("bank", 1.5),
+        ("interest rate", 1.0),
+        ("rate", 0.6),
+        ("inflation", 2.0),
+        ("investor", 2.0),
+        ("invest", 1.2),
+        ("firm", 1.2),
+        ("company", 0.8),
+        ("compan", 0.8),
+        ("deal", 1.0),
+        ("merger", 2.0),
+        ("acquisition", 2.0),
+        ("takeover", 2.0),
+        ("bid", 1.0),
+        ("price", 1.0),
+        ("oil", 1.5),
+        ("dollar", 1.5),
+        ("euro", 1.0),
+        ("currency", 2.0),
+        ("trade", 1.0),
+        ("trading", 1.0),
+        ("export", 1.5),
+        ("import", 1.2),
+        ("tax", 0.8),
+        ("debt", 1.5),
+        ("loan", 1.5),
+        ("earnings", 2.0),
+        ("quarter", 1.2),
+        ("fiscal", 1.5),
+        ("financ", 1.5),
+        ("billion", 1.0),
+        ("million", 0.5),
+        ("analyst", 1.2),
+        ("chief executive", 1.0),
+        ("executive", 0.8),
+        ("ceo", 1.0),
+        ("business", 1.2),
+        ("industry", 0.8),
+        ("retail", 1.5),
+        ("consumer", 1.0),
+        ("demand", 1.0),
+        ("output", 1.0),
+        ("manufactur", 1.0),
+        ("factory", 1.0),
+        ("jobs", 0.8),
+        ("unemployment", 1.5),
+        ("gdp", 2.0),
+        ("fed", 1.0),
+        ("central bank", 1.0),
+        ("bond", 1.0),
+        ("airline", 1.2),
+        ("insurer", 1.5),
+        ("pension", 1.0),
+        ("budget", 0.6),
+        ("cost", 0.6),
+        ("sector", 1.0),
+        ("ipo", 2.0),
+        ("valuation", 1.5),
+        ("funding", 1.0),
+        ("venture", 1.0),
+        ("layoff", 1.5),
+        ("shipments", 1.0),
+        ("yukos", 2.0),
+        ("wto", 2.0),
+        ("opec", 2.0),
+        ("crude", 2.0),
+        ("barrel", 1.5),
+        ("euros", 1.0),
+        ("pound", 0.6),
     ],
     &[
-        ("government", 1.2), ("minister", 1.5), ("election", 2.0), ("elect", 1.0), ("party", 1.2), ("labour", 1.5),
-        ("tory", 2.0), ("tories", 2.0), ("conservative", 1.5), ("liberal", 1.5), ("mp", 1.5), ("mps", 2.0),
-        ("parliament", 2.0), ("vote", 1.5), ("voter", 2.0), ("blair", 2.0), ("brown", 0.8), ("howard", 1.5),
-        ("campaign", 1.0), ("policy", 1.0), ("secretary", 1.0), ("lord", 1.2), ("commons", 2.0), ("bill", 0.8),
-        ("law", 0.8), ("council", 1.0), ("president", 0.8), ("senate", 1.5), ("congress", 1.5), ("democrat", 1.5),
-        ("republican", 1.5), ("immigration", 1.5), ("asylum", 2.0), ("tribunal", 1.0), ("political", 1.5),
-        ("politic", 1.5), ("kennedy", 1.5), ("prime", 0.8), ("home office", 1.0), ("police", 0.8), ("court", 0.6),
+        ("government", 1.2),
+        ("minister", 1.5),
+        ("election", 2.0),
+        ("elect", 1.0),
+        ("party", 1.2),
+        ("labour", 1.5),
+        ("tory", 2.0),
+        ("tories", 2.0),
+        ("conservative", 1.5),
+        ("liberal", 1.5),
+        ("mp", 1.5),
+        ("mps", 2.0),
+        ("parliament", 2.0),
+        ("vote", 1.5),
+        ("voter", 2.0),
+        ("blair", 2.0),
+        ("brown", 0.8),
+        ("howard", 1.5),
+        ("campaign", 1.0),
+        ("policy", 1.0),
+        ("secretary", 1.0),
+        ("lord", 1.2),
+        ("commons", 2.0),
+        ("bill", 0.8),
+        ("law", 0.8),
+        ("council", 1.0),
+        ("president", 0.8),
+        ("senate", 1.5),
+        ("congress", 1.5),
+        ("democrat", 1.5),
+        ("republican", 1.5),
+        ("immigration", 1.5),
+        ("asylum", 2.0),
+        ("tribunal", 1.0),
+        ("political", 1.5),
+        ("politic", 1.5),
+        ("kennedy", 1.5),
+        ("prime", 0.8),
+        ("home office", 1.0),
+        ("police", 0.8),
+        ("court", 0.6),
     ],
     &[
-        ("match", 1.5), ("game", 0.6), ("player", 1.5), ("team", 1.0), ("coach", 2.0), ("season", 1.2),
-        ("championship", 2.0), ("champion", 1.5), ("cup", 1.5), ("league", 2.0), ("football", 2.0), ("rugby", 2.0),
-        ("cricket", 2.0), ("tennis", 2.0), ("golf", 2.0), ("olympic", 2.0), ("athlet", 2.0), ("goal", 1.5),
-        ("striker", 2.0), ("midfield", 2.0), ("injury", 1.5), ("injured", 1.5), ("win", 0.8), ("victory", 1.2),
-        ("defeat", 1.5), ("squad", 2.0), ("club", 1.2), ("manager", 0.8), ("chelsea", 2.0), ("arsenal", 2.0),
-        ("liverpool", 1.5), ("united", 0.6), ("final", 0.8), ("race", 1.0), ("marathon", 2.0), ("sprint", 1.5),
-        ("title", 0.6), ("six nations", 1.0), ("wales", 0.8), ("england", 0.8), ("ireland", 0.6), ("scotland", 0.6),
-        ("fans", 1.0), ("stadium", 2.0), ("open", 0.4), ("seed", 1.0), ("round", 0.6), ("scored", 2.0), ("score", 0.8),
+        ("match", 1.5),
+        ("game", 0.6),
+        ("player", 1.5),
+        ("team", 1.0),
+        ("coach", 2.0),
+        ("season", 1.2),
+        ("championship", 2.0),
+        ("champion", 1.5),
+        ("cup", 1.5),
+        ("league", 2.0),
+        ("football", 2.0),
+        ("rugby", 2.0),
+        ("cricket", 2.0),
+        ("tennis", 2.0),
+        ("golf", 2.0),
+        ("olympic", 2.0),
+        ("athlet", 2.0),
+        ("goal", 1.5),
+        ("striker", 2.0),
+        ("midfield", 2.0),
+        ("injury", 1.5),
+        ("injured", 1.5),
+        ("win", 0.8),
+        ("victory", 1.2),
+        ("defeat", 1.5),
+        ("squad", 2.0),
+        ("club", 1.2),
+        ("manager", 0.8),
+        ("chelsea", 2.0),
+        ("arsenal", 2.0),
+        ("liverpool", 1.5),
+        ("united", 0.6),
+        ("final", 0.8),
+        ("race", 1.0),
+        ("marathon", 2.0),
+        ("sprint", 1.5),
+        ("title", 0.6),
+        ("six nations", 1.0),
+        ("wales", 0.8),
+        ("england", 0.8),
+        ("ireland", 0.6),
+        ("scotland", 0.6),
+        ("fans", 1.0),
+        ("stadium", 2.0),
+        ("open", 0.4),
+        ("seed", 1.0),
+        ("round", 0.6),
+        ("scored", 2.0),
+        ("score", 0.8),
     ],
     &[
-        ("film", 2.0), ("movie", 2.0), ("actor", 2.0), ("actress", 2.0), ("star", 1.2), ("award", 1.5),
-        ("oscar", 2.0), ("music", 1.5), ("band", 2.0), ("album", 2.0), ("singer", 2.0), ("song", 2.0),
-        ("chart", 1.5), ("festival", 1.5), ("show", 1.0), ("tv", 0.6), ("television", 1.0), ("comedy", 2.0),
-        ("drama", 2.0), ("director", 1.0), ("box office", 1.0), ("hollywood", 2.0), ("theatre", 2.0), ("stage", 1.0),
-        ("book", 1.0), ("novel", 1.5), ("author", 0.8), ("celebrity", 2.0), ("bafta", 2.0), ("grammy", 2.0),
-        ("musical", 2.0), ("rock", 1.2), ("pop", 1.2), ("rapper", 2.0), ("concert", 2.0), ("tour", 1.0), ("fan", 0.6),
-        ("series", 0.8), ("episode", 1.5), ("soap", 2.0), ("prize", 1.0), ("nominat", 1.5), ("role", 1.0),
+        ("film", 2.0),
+        ("movie", 2.0),
+        ("actor", 2.0),
+        ("actress", 2.0),
+        ("star", 1.2),
+        ("award", 1.5),
+        ("oscar", 2.0),
+        ("music", 1.5),
+        ("band", 2.0),
+        ("album", 2.0),
+        ("singer", 2.0),
+        ("song", 2.0),
+        ("chart", 1.5),
+        ("festival", 1.5),
+        ("show", 1.0),
+        ("tv", 0.6),
+        ("television", 1.0),
+        ("comedy", 2.0),
+        ("drama", 2.0),
+        ("director", 1.0),
+        ("box office", 1.0),
+        ("hollywood", 2.0),
+        ("theatre", 2.0),
+        ("stage", 1.0),
+        ("book", 1.0),
+        ("novel", 1.5),
+        ("author", 0.8),
+        ("celebrity", 2.0),
+        ("bafta", 2.0),
+        ("grammy", 2.0),
+        ("musical", 2.0),
+        ("rock", 1.2),
+        ("pop", 1.2),
+        ("rapper", 2.0),
+        ("concert", 2.0),
+        ("tour", 1.0),
+        ("fan", 0.6),
+        ("series", 0.8),
+        ("episode", 1.5),
+        ("soap", 2.0),
+        ("prize", 1.0),
+        ("nominat", 1.5),
+        ("role", 1.0),
     ],
 ];
 
@@ -423,31 +755,87 @@ mod tests {
     #[test]
     fn coverage_by_three_feeds_outranks_a_single_source() {
         let items = vec![
-            cand(1, 1, "Lonely scoop about a database release", 10, "https://a/1"),
-            cand(2, 1, "Chip maker unveils faster laptop processor line", 10, "https://a/2"),
-            cand(3, 2, "Chip maker unveils faster laptop processor line today", 10, "https://b/2"),
-            cand(4, 3, "Chip maker unveils faster laptop processor", 10, "https://c/2"),
+            cand(
+                1,
+                1,
+                "Lonely scoop about a database release",
+                10,
+                "https://a/1",
+            ),
+            cand(
+                2,
+                1,
+                "Chip maker unveils faster laptop processor line",
+                10,
+                "https://a/2",
+            ),
+            cand(
+                3,
+                2,
+                "Chip maker unveils faster laptop processor line today",
+                10,
+                "https://b/2",
+            ),
+            cand(
+                4,
+                3,
+                "Chip maker unveils faster laptop processor",
+                10,
+                "https://c/2",
+            ),
         ];
         let picks = pick(items, &PickSettings::default(), now(), &HashSet::new());
-        assert_eq!(picks[0].candidate.title.contains("processor"), true);
+        assert!(picks[0].candidate.title.contains("processor"));
         assert_eq!(picks[0].also.len(), 2);
         assert_eq!(picks.len(), 2);
     }
 
     #[test]
     fn old_and_already_sent_items_are_left_out() {
-        let items = vec![cand(1, 1, "Too old to count for this week", 24 * 9, "https://a/1"), cand(2, 1, "Sent last week already", 5, "https://a/2")];
+        let items = vec![
+            cand(
+                1,
+                1,
+                "Too old to count for this week",
+                24 * 9,
+                "https://a/1",
+            ),
+            cand(2, 1, "Sent last week already", 5, "https://a/2"),
+        ];
         let sent: HashSet<String> = ["https://a/2".to_string()].into();
         assert!(pick(items, &PickSettings::default(), now(), &sent).is_empty());
     }
 
     #[test]
     fn caps_per_section_and_per_source() {
-        let topics = ["laptops", "routers", "browsers", "satellites", "compilers", "databases", "drones", "sensors", "batteries", "keyboards"];
+        let topics = [
+            "laptops",
+            "routers",
+            "browsers",
+            "satellites",
+            "compilers",
+            "databases",
+            "drones",
+            "sensors",
+            "batteries",
+            "keyboards",
+        ];
         let items: Vec<Candidate> = (0..10)
-            .map(|i| cand(i, i % 2, &format!("Vendor ships new {} to customers", topics[i as usize]), i, &format!("https://x/{i}")))
+            .map(|i| {
+                cand(
+                    i,
+                    i % 2,
+                    &format!("Vendor ships new {} to customers", topics[i as usize]),
+                    i,
+                    &format!("https://x/{i}"),
+                )
+            })
             .collect();
-        let s = PickSettings { per_section: 3, max_per_source: 2, window_days: 7 };
+        let s = PickSettings {
+            per_section: 3,
+            max_per_source: 2,
+            window_days: 7,
+        };
         let picks = pick(items, &s, now(), &HashSet::new());
         assert_eq!(picks.len(), 3);
         assert!(picks.iter().filter(|p| p.candidate.feed_id == 0).count() <= 2);
@@ -455,10 +843,31 @@ mod tests {
 
     #[test]
     fn text_classifier_tells_tech_business_and_other_apart() {
-        assert_eq!(classify_text("Microsoft released a software update for Windows users to block a virus spreading by email."), Section::Tech);
-        assert_eq!(classify_text("Shares in the bank fell after profits dropped and investors worried about inflation and interest rates."), Section::Business);
-        assert_eq!(classify_text("The striker scored twice as the club won the league match in front of fans at the stadium."), Section::Other);
-        assert_eq!(classify(None, &["Business".into()], "x", ""), Section::Business);
-        assert_eq!(classify(Some(Section::Tech), &["Business".into()], "x", ""), Section::Tech);
+        assert_eq!(
+            classify_text(
+                "Microsoft released a software update for Windows users to block a virus spreading by email."
+            ),
+            Section::Tech
+        );
+        assert_eq!(
+            classify_text(
+                "Shares in the bank fell after profits dropped and investors worried about inflation and interest rates."
+            ),
+            Section::Business
+        );
+        assert_eq!(
+            classify_text(
+                "The striker scored twice as the club won the league match in front of fans at the stadium."
+            ),
+            Section::Other
+        );
+        assert_eq!(
+            classify(None, &["Business".into()], "x", ""),
+            Section::Business
+        );
+        assert_eq!(
+            classify(Some(Section::Tech), &["Business".into()], "x", ""),
+            Section::Tech
+        );
     }
 }

@@ -12,7 +12,7 @@ use crate::feeds::parse::{canonical_link, parse_feed};
 use crate::feeds::{FeedLocation, FeedSource};
 use crate::pick::{self, Candidate, Pick};
 use crate::render::{Recipient, Renderer};
-use crate::store::{StoredEdition, Store, now_ts};
+use crate::store::{Store, StoredEdition, now_ts};
 use crate::summarize::{Budget, Extractive, Summarizer};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -73,7 +73,9 @@ impl App {
     async fn seed_subscribers(&self) -> anyhow::Result<()> {
         for s in &self.config.subscribers {
             let email = EmailAddress::parse(&s.email)?;
-            self.store.seed_subscriber(&email, s.name.as_deref(), now_ts()).await?;
+            self.store
+                .seed_subscriber(&email, s.name.as_deref(), now_ts())
+                .await?;
         }
         Ok(())
     }
@@ -87,10 +89,9 @@ impl App {
         Ok(match self.config.delivery.transport {
             TransportKind::Outbox => {
                 let dir = self.outbox_dir(edition);
-                Box::new(
-                    OutboxMailer::new(&dir)
-                        .with_context(|| format!("cannot create the outbox folder {}", dir.display()))?,
-                )
+                Box::new(OutboxMailer::new(&dir).with_context(|| {
+                    format!("cannot create the outbox folder {}", dir.display())
+                })?)
             }
             TransportKind::Smtp => Box::new(SmtpMailer::new(&self.config.smtp)?),
         })
@@ -103,7 +104,11 @@ impl App {
 
 fn default_name(loc: &FeedLocation) -> String {
     match loc {
-        FeedLocation::Remote(u) => u.host_str().unwrap_or("feed").trim_start_matches("www.").to_string(),
+        FeedLocation::Remote(u) => u
+            .host_str()
+            .unwrap_or("feed")
+            .trim_start_matches("www.")
+            .to_string(),
         FeedLocation::Local(p) => p
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -134,7 +139,9 @@ pub struct RefreshReport {
 
 impl RefreshReport {
     pub fn failures(&self) -> impl Iterator<Item = &FeedReport> {
-        self.feeds.iter().filter(|f| matches!(f.outcome, FeedOutcome::Failed(_)))
+        self.feeds
+            .iter()
+            .filter(|f| matches!(f.outcome, FeedOutcome::Failed(_)))
     }
 
     pub fn new_items(&self) -> usize {
@@ -188,7 +195,9 @@ async fn refresh_one(app: &App, src: FeedSource, now: DateTime<Utc>) -> anyhow::
     let (feed_id, feed_name) = (src.id, &name);
     let fail = |msg: String| async move {
         tracing::warn!(feed = %feed_name, error = %msg, "feed failed");
-        app.store.record_fetch_error(feed_id, &msg, now.timestamp()).await?;
+        app.store
+            .record_fetch_error(feed_id, &msg, now.timestamp())
+            .await?;
         anyhow::Ok(report(FeedOutcome::Failed(msg)))
     };
     let outcome = match app.fetcher.fetch_feed(&src).await {
@@ -197,7 +206,9 @@ async fn refresh_one(app: &App, src: FeedSource, now: DateTime<Utc>) -> anyhow::
     };
     let (body, content_type, validators, final_url) = match outcome {
         FetchOutcome::NotModified => {
-            app.store.record_fetch_success(src.id, None, 0, now.timestamp()).await?;
+            app.store
+                .record_fetch_success(src.id, None, 0, now.timestamp())
+                .await?;
             return Ok(report(FeedOutcome::NotModified));
         }
         FetchOutcome::Fetched {
@@ -207,7 +218,9 @@ async fn refresh_one(app: &App, src: FeedSource, now: DateTime<Utc>) -> anyhow::
             final_url,
         } => (body, content_type, validators, final_url),
     };
-    let base = url::Url::parse(&final_url).ok().or_else(|| src.location.base_url());
+    let base = url::Url::parse(&final_url)
+        .ok()
+        .or_else(|| src.location.base_url());
     let parsed = match parse_feed(&body, content_type.as_deref(), &url, base.as_ref()) {
         Ok(p) => p,
         Err(e) => return fail(format!("{url}: {e}")).await,
@@ -226,7 +239,15 @@ async fn refresh_one(app: &App, src: FeedSource, now: DateTime<Utc>) -> anyhow::
         let published = item.published.unwrap_or(now).min(now);
         if app
             .store
-            .insert_item(src.id, item, canonical.as_deref(), published, &text, source, now.timestamp())
+            .insert_item(
+                src.id,
+                item,
+                canonical.as_deref(),
+                published,
+                &text,
+                source,
+                now.timestamp(),
+            )
             .await?
         {
             new += 1;
@@ -263,7 +284,8 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
     let key = app.edition_key(now);
     let settings = &app.config.pick;
     let since = now - chrono::Duration::days(settings.window_days);
-    let by_feed: HashMap<String, &ConfiguredFeed> = app.feeds.iter().map(|f| (f.location.key(), f)).collect();
+    let by_feed: HashMap<String, &ConfiguredFeed> =
+        app.feeds.iter().map(|f| (f.location.key(), f)).collect();
     let feed_rows = app.store.feed_statuses().await?;
     let feed_of: HashMap<i64, &ConfiguredFeed> = feed_rows
         .iter()
@@ -302,9 +324,12 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
         .iter()
         .flat_map(|p| p.item_ids.iter().copied())
         .filter(|id| {
-            items
-                .iter()
-                .any(|it| it.id == *id && it.text_source == TextSource::Excerpt && !it.page_fetched && it.link.is_some())
+            items.iter().any(|it| {
+                it.id == *id
+                    && it.text_source == TextSource::Excerpt
+                    && !it.page_fetched
+                    && it.link.is_some()
+            })
         })
         .collect();
     let fetched = fetch_pages(app, &items, &feed_of, &needs_page, mode).await?;
@@ -347,8 +372,15 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
         app.config.summary.words_per_minute,
         &stories,
     );
-    let item_ids = picks.iter().flat_map(|p| p.item_ids.iter().copied()).collect();
-    Ok(Built { digest, picks, item_ids })
+    let item_ids = picks
+        .iter()
+        .flat_map(|p| p.item_ids.iter().copied())
+        .collect();
+    Ok(Built {
+        digest,
+        picks,
+        item_ids,
+    })
 }
 
 /// Fetches and extracts article pages for items that only had an excerpt.
@@ -382,7 +414,9 @@ async fn fetch_pages(
     let mut out = HashMap::new();
     for (id, link, r) in results {
         match r {
-            Ok(FetchOutcome::Fetched { body, final_url, .. }) => {
+            Ok(FetchOutcome::Fetched {
+                body, final_url, ..
+            }) => {
                 let html = String::from_utf8_lossy(&body);
                 let page = page::extract_page(&html, Some(&final_url));
                 if extract::word_count(&page.text) > 0 {
@@ -396,7 +430,9 @@ async fn fetch_pages(
             Err(e) => {
                 tracing::warn!(link = %link, error = %e, "article page not fetched");
                 if mode == BuildMode::Publish {
-                    app.store.save_page_error(id, &e.to_string(), now_ts()).await?;
+                    app.store
+                        .save_page_error(id, &e.to_string(), now_ts())
+                        .await?;
                 }
             }
         }
@@ -412,7 +448,9 @@ pub struct Published {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("no stories for edition {key}: no tech or business items in the last {days} days (run `roundup feeds` to check the feeds)")]
+#[error(
+    "no stories for edition {key}: no tech or business items in the last {days} days (run `roundup feeds` to check the feeds)"
+)]
 pub struct NothingToPublish {
     pub key: String,
     pub days: i64,
@@ -423,7 +461,10 @@ pub struct NothingToPublish {
 pub async fn publish(app: &App, now: DateTime<Utc>) -> anyhow::Result<Published> {
     let key = app.edition_key(now).to_string();
     if let Some(edition) = app.store.edition(&key).await? {
-        return Ok(Published { edition, created: false });
+        return Ok(Published {
+            edition,
+            created: false,
+        });
     }
     let built = build_digest(app, now, BuildMode::Publish).await?;
     if built.digest.story_count() == 0 {
@@ -442,7 +483,11 @@ pub async fn publish(app: &App, now: DateTime<Utc>) -> anyhow::Result<Published>
 
 // ---------------------------------------------------------------- deliver
 
-pub async fn deliver(app: &App, edition: &StoredEdition, mailer: &dyn Mailer) -> anyhow::Result<DeliveryReport> {
+pub async fn deliver(
+    app: &App,
+    edition: &StoredEdition,
+    mailer: &dyn Mailer,
+) -> anyhow::Result<DeliveryReport> {
     deliver::deliver_edition(
         &app.store,
         edition.id,
@@ -457,10 +502,11 @@ pub async fn deliver(app: &App, edition: &StoredEdition, mailer: &dyn Mailer) ->
 
 /// The HTML an editor or a browser sees: the digest rendered for no one in particular.
 pub fn preview_html(app: &App, digest: &Digest) -> anyhow::Result<String> {
-    let from = crate::config::parse_mailbox(&app.config.newsletter.from).map_err(anyhow::Error::msg)?;
+    let from =
+        crate::config::parse_mailbox(&app.config.newsletter.from).map_err(anyhow::Error::msg)?;
     let recipient = Recipient {
         id: 0,
-        email: EmailAddress::parse(&from.email.to_string())?,
+        email: EmailAddress::parse(from.email.as_ref())?,
         name: None,
     };
     Ok(app.renderer.render(digest, &recipient)?.html)
@@ -484,7 +530,11 @@ impl RunReport {
 
 /// One edition end to end: refresh, publish (once per key), deliver whatever
 /// the ledger still holds. `mailer` overrides the configured transport.
-pub async fn run_once(app: &App, now: DateTime<Utc>, mailer: Option<&dyn Mailer>) -> anyhow::Result<RunReport> {
+pub async fn run_once(
+    app: &App,
+    now: DateTime<Utc>,
+    mailer: Option<&dyn Mailer>,
+) -> anyhow::Result<RunReport> {
     let refresh = refresh(app, now).await?;
     if refresh.failures().count() == refresh.feeds.len() && !refresh.feeds.is_empty() {
         tracing::warn!("every feed failed this time; publishing from stored items only");

@@ -142,7 +142,13 @@ fn text_sections(d: &Digest) -> Vec<TextSection> {
                     let mut meta = st.source.clone();
                     if !st.also.is_empty() {
                         meta.push_str(" · also covered by ");
-                        meta.push_str(&st.also.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "));
+                        meta.push_str(
+                            &st.also
+                                .iter()
+                                .map(|a| a.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        );
                     }
                     meta.push_str(&format!(" · {} min read", st.reading_minutes));
                     TextStory {
@@ -193,7 +199,10 @@ pub fn message_id(edition: &str, to: &Recipient, from: &str, secret: &str) -> St
 /// `ID.MAC`: the subscriber id and an HMAC over it and the address, so a
 /// token cannot be forged or moved to another subscriber.
 pub fn unsubscribe_token(secret: &str, subscriber_id: i64, email: &str) -> String {
-    format!("{subscriber_id}.{}", &sign(secret, &format!("unsubscribe:{subscriber_id}:{email}"))[..32])
+    format!(
+        "{subscriber_id}.{}",
+        &sign(secret, &format!("unsubscribe:{subscriber_id}:{email}"))[..32]
+    )
 }
 
 /// Checks a token against the address the store holds for its id.
@@ -203,14 +212,23 @@ pub fn verify_unsubscribe_token(secret: &str, token: &str, email: &str) -> Optio
     let expected = unsubscribe_token(secret, id, email);
     // Constant-time comparison: the MAC must not leak through timing.
     let equal = expected.len() == token.len()
-        && expected.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        && expected
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
     equal.then_some(id)
 }
 
 fn sign(secret: &str, data: &str) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
+        .expect("HMAC takes any key length");
     mac.update(data.as_bytes());
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -234,7 +252,10 @@ mod tests {
                         title: "Chips <script>alert(1)</script> up".into(),
                         link: Some("https://example.com/a?x=1&y=2".into()),
                         source: "Example".into(),
-                        also: vec![AlsoCovered { name: "Other".into(), link: None }],
+                        also: vec![AlsoCovered {
+                            name: "Other".into(),
+                            link: None,
+                        }],
                         summary: vec!["Chip sales rose.".into(), "Everyone cheered.".into()],
                         reading_minutes: 3,
                     }],
@@ -256,16 +277,21 @@ mod tests {
     }
 
     fn renderer() -> Renderer {
-        let mut s = NewsletterSettings::default();
-        s.from = "Roundup <news@example.com>".into();
-        s.secret = "k".into();
-        s.base_url = "https://r.example.com/".into();
-        s.postal_address = "1 Main St, Springfield".into();
-        Renderer::new(&s)
+        Renderer::new(&NewsletterSettings {
+            from: "Roundup <news@example.com>".into(),
+            secret: "k".into(),
+            base_url: "https://r.example.com/".into(),
+            postal_address: "1 Main St, Springfield".into(),
+            ..Default::default()
+        })
     }
 
     fn recipient() -> Recipient {
-        Recipient { id: 7, email: EmailAddress::parse("ada@example.com").unwrap(), name: None }
+        Recipient {
+            id: 7,
+            email: EmailAddress::parse("ada@example.com").unwrap(),
+            name: None,
+        }
     }
 
     #[test]
@@ -281,7 +307,11 @@ mod tests {
     #[test]
     fn text_part_numbers_stories_across_sections() {
         let e = renderer().render(&digest(), &recipient()).unwrap();
-        assert!(e.text.contains("1. Chips <script>alert(1)</script> up"), "{}", e.text);
+        assert!(
+            e.text.contains("1. Chips <script>alert(1)</script> up"),
+            "{}",
+            e.text
+        );
         assert!(e.text.contains("2. Bank merges"));
         assert!(e.text.contains("   https://example.com/a?x=1&y=2"));
         assert!(e.text.contains("also covered by Other"));
@@ -295,10 +325,28 @@ mod tests {
         let b = r.render(&digest(), &recipient()).unwrap();
         assert_eq!(a.message_id, b.message_id);
         assert!(a.message_id.ends_with("@example.com"));
-        assert!(a.list_unsubscribe.starts_with("<https://r.example.com/u/7."));
-        let token = a.list_unsubscribe.trim_matches(['<', '>']).rsplit('/').next().unwrap().to_string();
-        assert_eq!(verify_unsubscribe_token("k", &token, "ada@example.com"), Some(7));
-        assert_eq!(verify_unsubscribe_token("k", &token, "eve@example.com"), None);
-        assert_eq!(verify_unsubscribe_token("other", &token, "ada@example.com"), None);
+        assert!(
+            a.list_unsubscribe
+                .starts_with("<https://r.example.com/u/7.")
+        );
+        let token = a
+            .list_unsubscribe
+            .trim_matches(['<', '>'])
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            verify_unsubscribe_token("k", &token, "ada@example.com"),
+            Some(7)
+        );
+        assert_eq!(
+            verify_unsubscribe_token("k", &token, "eve@example.com"),
+            None
+        );
+        assert_eq!(
+            verify_unsubscribe_token("other", &token, "ada@example.com"),
+            None
+        );
     }
 }

@@ -12,13 +12,21 @@ pub struct MemoryMailer {
 }
 
 impl Mailer for MemoryMailer {
-    fn send<'a>(&'a self, email: &'a RenderedEmail) -> BoxFuture<'a, Result<SendReceipt, SendError>> {
+    fn send<'a>(
+        &'a self,
+        email: &'a RenderedEmail,
+    ) -> BoxFuture<'a, Result<SendReceipt, SendError>> {
         Box::pin(async move {
             if self.reject.iter().any(|r| r == email.to.as_str()) {
-                return Err(SendError::Permanent(format!("550 no such user {}", email.to)));
+                return Err(SendError::Permanent(format!(
+                    "550 no such user {}",
+                    email.to
+                )));
             }
             self.sent.lock().expect("lock").push(email.clone());
-            Ok(SendReceipt { reply: "250 stored in memory".into() })
+            Ok(SendReceipt {
+                reply: "250 stored in memory".into(),
+            })
         })
     }
 

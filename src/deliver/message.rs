@@ -12,12 +12,14 @@ fn raw(name: &'static str, value: String) -> HeaderValue {
 /// the bulk-mail headers.
 pub fn build_message(e: &RenderedEmail) -> Result<Message, SendError> {
     let bad = |what: &str, err: String| SendError::Permanent(format!("{what}: {err}"));
-    let from: Mailbox = e.from.parse().map_err(|x: lettre::address::AddressError| bad("From", x.to_string()))?;
-    let to_addr = e
-        .to
-        .as_str()
+    let from: Mailbox = e
+        .from
         .parse()
-        .map_err(|x: lettre::address::AddressError| bad("To", x.to_string()))?;
+        .map_err(|x: lettre::address::AddressError| bad("From", x.to_string()))?;
+    let to_addr =
+        e.to.as_str()
+            .parse()
+            .map_err(|x: lettre::address::AddressError| bad("To", x.to_string()))?;
     let to = Mailbox::new(e.to_name.clone(), to_addr);
     let mut b = Message::builder()
         .from(from)
@@ -29,12 +31,20 @@ pub fn build_message(e: &RenderedEmail) -> Result<Message, SendError> {
         .raw_header(raw("List-Unsubscribe", e.list_unsubscribe.clone()))
         .raw_header(raw("Precedence", "bulk".into()));
     if e.list_unsubscribe_post {
-        b = b.raw_header(raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".into()));
+        b = b.raw_header(raw(
+            "List-Unsubscribe-Post",
+            "List-Unsubscribe=One-Click".into(),
+        ));
     }
     if let Some(r) = &e.reply_to {
-        let r: Mailbox = r.parse().map_err(|x: lettre::address::AddressError| bad("Reply-To", x.to_string()))?;
+        let r: Mailbox = r
+            .parse()
+            .map_err(|x: lettre::address::AddressError| bad("Reply-To", x.to_string()))?;
         b = b.reply_to(r);
     }
-    b.multipart(MultiPart::alternative_plain_html(e.text.clone(), e.html.clone()))
-        .map_err(|x| bad("message", x.to_string()))
+    b.multipart(MultiPart::alternative_plain_html(
+        e.text.clone(),
+        e.html.clone(),
+    ))
+    .map_err(|x| bad("message", x.to_string()))
 }

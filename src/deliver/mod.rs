@@ -39,7 +39,10 @@ impl SendError {
 }
 
 pub trait Mailer: Send + Sync {
-    fn send<'a>(&'a self, email: &'a RenderedEmail) -> BoxFuture<'a, Result<SendReceipt, SendError>>;
+    fn send<'a>(
+        &'a self,
+        email: &'a RenderedEmail,
+    ) -> BoxFuture<'a, Result<SendReceipt, SendError>>;
     /// A short name for logs: "smtp mail.example.com:587", "outbox ./outbox".
     fn describe(&self) -> String;
 }

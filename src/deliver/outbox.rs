@@ -22,14 +22,15 @@ impl OutboxMailer {
 }
 
 impl Mailer for OutboxMailer {
-    fn send<'a>(&'a self, email: &'a RenderedEmail) -> BoxFuture<'a, Result<SendReceipt, SendError>> {
+    fn send<'a>(
+        &'a self,
+        email: &'a RenderedEmail,
+    ) -> BoxFuture<'a, Result<SendReceipt, SendError>> {
         Box::pin(async move {
             let msg = build_message(email)?;
-            let id = self
-                .transport
-                .send(msg)
-                .await
-                .map_err(|e| SendError::Transient(format!("cannot write to {}: {e}", self.dir.display())))?;
+            let id = self.transport.send(msg).await.map_err(|e| {
+                SendError::Transient(format!("cannot write to {}: {e}", self.dir.display()))
+            })?;
             Ok(SendReceipt {
                 reply: format!("written {}.eml", id),
             })

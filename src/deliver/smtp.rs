@@ -38,16 +38,28 @@ impl SmtpMailer {
 }
 
 impl Mailer for SmtpMailer {
-    fn send<'a>(&'a self, email: &'a RenderedEmail) -> BoxFuture<'a, Result<SendReceipt, SendError>> {
+    fn send<'a>(
+        &'a self,
+        email: &'a RenderedEmail,
+    ) -> BoxFuture<'a, Result<SendReceipt, SendError>> {
         Box::pin(async move {
             let msg = build_message(email)?;
             // lettre's own timeout covers each command; this bounds the whole exchange.
             let sent = tokio::time::timeout(self.timeout * 2, self.transport.send(msg))
                 .await
-                .map_err(|_| SendError::Transient(format!("no answer within {} s", (self.timeout * 2).as_secs())))?;
+                .map_err(|_| {
+                    SendError::Transient(format!(
+                        "no answer within {} s",
+                        (self.timeout * 2).as_secs()
+                    ))
+                })?;
             match sent {
                 Ok(resp) => Ok(SendReceipt {
-                    reply: format!("{} {}", resp.code(), resp.message().collect::<Vec<_>>().join(" ")),
+                    reply: format!(
+                        "{} {}",
+                        resp.code(),
+                        resp.message().collect::<Vec<_>>().join(" ")
+                    ),
                 }),
                 Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),
                 Err(e) => Err(SendError::Transient(e.to_string())),

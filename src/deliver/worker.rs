@@ -29,7 +29,12 @@ pub async fn deliver_edition(
     let mut sent_now = 0;
     loop {
         let batch = store
-            .claim(edition_id, settings.batch_size, settings.lease_secs, now_ts())
+            .claim(
+                edition_id,
+                settings.batch_size,
+                settings.lease_secs,
+                now_ts(),
+            )
             .await?;
         if batch.is_empty() {
             break;
@@ -63,12 +68,20 @@ async fn send_one(
 ) -> anyhow::Result<bool> {
     // Someone who unsubscribed after the edition was published gets nothing.
     if c.subscriber_status != "active" {
-        store.mark_skipped(c.delivery_id, "subscriber is no longer active", now_ts()).await?;
+        store
+            .mark_skipped(c.delivery_id, "subscriber is no longer active", now_ts())
+            .await?;
         return Ok(false);
     }
     let Some(email) = c.address() else {
         store
-            .mark_failed(c.delivery_id, &format!("invalid address `{}`", c.email), true, None, now_ts())
+            .mark_failed(
+                c.delivery_id,
+                &format!("invalid address `{}`", c.email),
+                true,
+                None,
+                now_ts(),
+            )
             .await?;
         return Ok(false);
     };
@@ -81,7 +94,13 @@ async fn send_one(
         Ok(m) => m,
         Err(e) => {
             store
-                .mark_failed(c.delivery_id, &format!("render failed: {e}"), false, None, now_ts())
+                .mark_failed(
+                    c.delivery_id,
+                    &format!("render failed: {e}"),
+                    false,
+                    None,
+                    now_ts(),
+                )
                 .await?;
             return Ok(false);
         }
@@ -102,7 +121,13 @@ async fn send_one(
             };
             tracing::warn!(to = %c.email, error = %e, retry_at, "delivery failed");
             store
-                .mark_failed(c.delivery_id, &e.to_string(), e.is_permanent(), retry_at, now_ts())
+                .mark_failed(
+                    c.delivery_id,
+                    &e.to_string(),
+                    e.is_permanent(),
+                    retry_at,
+                    now_ts(),
+                )
                 .await?;
             Ok(false)
         }

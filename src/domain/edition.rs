@@ -58,7 +58,10 @@ mod tests {
     fn uses_the_configured_time_zone() {
         // Sunday 23:30 UTC is already Monday in Berlin: a new week there.
         let at = Utc.with_ymd_and_hms(2026, 11, 22, 23, 30, 0).unwrap();
-        assert_eq!(EditionKey::for_instant(at, chrono_tz::UTC).to_string(), "2026-W47");
+        assert_eq!(
+            EditionKey::for_instant(at, chrono_tz::UTC).to_string(),
+            "2026-W47"
+        );
         assert_eq!(
             EditionKey::for_instant(at, chrono_tz::Europe::Berlin).to_string(),
             "2026-W48"
@@ -68,9 +71,15 @@ mod tests {
     #[test]
     fn iso_year_differs_from_calendar_year_at_the_edges() {
         let at = Utc.with_ymd_and_hms(2026, 12, 31, 12, 0, 0).unwrap();
-        assert_eq!(EditionKey::for_instant(at, chrono_tz::UTC).to_string(), "2026-W53");
+        assert_eq!(
+            EditionKey::for_instant(at, chrono_tz::UTC).to_string(),
+            "2026-W53"
+        );
         let at = Utc.with_ymd_and_hms(2025, 12, 29, 12, 0, 0).unwrap();
-        assert_eq!(EditionKey::for_instant(at, chrono_tz::UTC).to_string(), "2026-W01");
+        assert_eq!(
+            EditionKey::for_instant(at, chrono_tz::UTC).to_string(),
+            "2026-W01"
+        );
     }
 
     #[test]

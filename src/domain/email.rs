@@ -33,9 +33,9 @@ impl EmailAddress {
         if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
             return Err(fail("the part before @ has a misplaced dot"));
         }
-        let local_ok = local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || !c.is_ascii());
+        let local_ok = local.chars().all(|c| {
+            c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || !c.is_ascii()
+        });
         if !local_ok {
             return Err(fail("the part before @ has a character not allowed there"));
         }

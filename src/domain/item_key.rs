@@ -19,7 +19,10 @@ impl ItemKey {
 
     /// Neither: title plus content, within the feed.
     pub fn from_content(feed_url: &str, title: &str, content: &str) -> Self {
-        Self(format!("c:{}", hash(&[feed_url, title.trim(), content.trim()])))
+        Self(format!(
+            "c:{}",
+            hash(&[feed_url, title.trim(), content.trim()])
+        ))
     }
 
     /// Rebuild from what the store holds.
@@ -38,7 +41,10 @@ fn hash(parts: &[&str]) -> String {
         h.update(p.as_bytes());
         h.update([0u8]);
     }
-    h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl fmt::Display for ItemKey {

@@ -44,7 +44,9 @@ impl FromStr for Section {
             "tech" | "technology" => Ok(Section::Tech),
             "business" => Ok(Section::Business),
             "other" => Ok(Section::Other),
-            other => Err(format!("unknown section `{other}` (expected tech, business or other)")),
+            other => Err(format!(
+                "unknown section `{other}` (expected tech, business or other)"
+            )),
         }
     }
 }

@@ -27,8 +27,10 @@ static PROMO: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static BIO_ROLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(writer|journalist|editor|author|reporter|contributor|columnist|correspondent)\b")
-        .expect("static regex")
+    Regex::new(
+        r"(?i)\b(writer|journalist|editor|author|reporter|contributor|columnist|correspondent)\b",
+    )
+    .expect("static regex")
 });
 
 static BIO_TRAIT: LazyLock<Regex> = LazyLock::new(|| {
@@ -73,8 +75,7 @@ pub fn prose_only(text: &str) -> String {
     paragraphs(text)
         .filter(|p| {
             let n = words(p);
-            ends_like_sentence(p) && (n >= 6 || p.ends_with(['"', '”']))
-                || n >= 25
+            ends_like_sentence(p) && (n >= 6 || p.ends_with(['"', '”'])) || n >= 25
         })
         .collect::<Vec<_>>()
         .join("\n\n")
@@ -126,20 +127,35 @@ Load More";
         let t = for_summary(PAGE);
         assert!(t.starts_with("Acme Corp said on Tuesday"), "{t}");
         assert!(t.contains("3,000 jobs"));
-        for junk in ["Disclaimer", "Follow us", "Google News", "passionate", "Fellow Readers", "inbox", "comment section", "bob:", "Load More"] {
+        for junk in [
+            "Disclaimer",
+            "Follow us",
+            "Google News",
+            "passionate",
+            "Fellow Readers",
+            "inbox",
+            "comment section",
+            "bob:",
+            "Load More",
+        ] {
             assert!(!t.contains(junk), "kept {junk:?}: {t}");
         }
     }
 
     #[test]
     fn long_paragraphs_that_mention_promo_words_stay() {
-        let p = format!("{} The company will advertise the new model on television.", "Sales of the model rose sharply last month across all regions. ".repeat(8));
+        let p = format!(
+            "{} The company will advertise the new model on television.",
+            "Sales of the model rose sharply last month across all regions. ".repeat(8)
+        );
         assert_eq!(strip_boilerplate(&p), p.trim());
     }
 
     #[test]
     fn an_end_marker_at_the_top_does_not_erase_the_article() {
-        let t = strip_boilerplate("Comments\n\nThe article starts here and it is long enough to count as a sentence of body text.");
+        let t = strip_boilerplate(
+            "Comments\n\nThe article starts here and it is long enough to count as a sentence of body text.",
+        );
         assert!(t.contains("article starts here"));
     }
 }

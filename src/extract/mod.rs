@@ -35,7 +35,10 @@ impl TextSource {
 /// The best text the feed itself offers for an item: full content if there
 /// is any, else the summary. Cleaned, ready to judge its length.
 pub fn text_from_feed(content: Option<&str>, summary: Option<&str>) -> String {
-    let pick = |s: Option<&str>| s.map(text::html_to_text).map(|t| clean::strip_boilerplate(&t));
+    let pick = |s: Option<&str>| {
+        s.map(text::html_to_text)
+            .map(|t| clean::strip_boilerplate(&t))
+    };
     let content = pick(content).unwrap_or_default();
     let summary = pick(summary).unwrap_or_default();
     if word_count(&content) >= word_count(&summary) {

@@ -1,6 +1,6 @@
 //! Main-content extraction from a whole HTML page.
 
-use super::{clean, text};
+use super::text;
 use dom_smoothie::{Config, Readability, TextMode};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,16 +39,19 @@ pub fn extract_page(html: &str, url: Option<&str>) -> ExtractedPage {
     };
     ExtractedPage {
         title: title.split_whitespace().collect::<Vec<_>>().join(" "),
-        text: clean::strip_boilerplate(&text::normalize_paragraphs(&body)),
+        // Paragraph-level clutter removal happens before summarizing
+        // (`clean::for_summary`); here it would cost recall.
+        text: text::normalize_paragraphs(&body),
     }
 }
 
-/// Elements that are never the article, by tag or by a class/id naming them.
-const FURNITURE: &str = "script, style, noscript, template, iframe, nav, form, \
-    [class*=comment], [id*=comment], [class*=share], [class*=social], [class*=newsletter], \
-    [class*=promo], [class*=cookie], [id*=cookie], [class*=related], [class*=sidebar], \
-    [class*=author-bio], [class*=byline], [class*=breadcrumb], [class*=advert], [class~=ad], \
-    [class*=partner], [class*=subscribe], [class*=tags], [aria-hidden=true]";
+/// Elements that are never the article. Whole class or id tokens only:
+/// substring matches ("share" in "shareholders-table") cost 0.17 F1 on the
+/// extraction corpus.
+const FURNITURE: &str = "script, style, noscript, template, \
+    #comments, #respond, #disqus_thread, [class~=comments], [class~=comment-list], \
+    [class~=share-bar], [class~=social-share], [class~=newsletter-promo], [class~=newsletter-signup], \
+    [class~=cookie-banner], [class~=author-bio], [class~=related], [class~=related-posts]";
 
 fn strip_furniture(html: &str) -> String {
     let doc = dom_query::Document::from(html);
@@ -95,7 +98,7 @@ mod tests {
         assert!(page.title.contains("Chips up"), "{}", page.title);
         assert!(page.text.contains("record revenue"));
         assert!(!page.text.contains("Home"));
-        assert!(!page.text.contains("newsletter"));
+        assert!(!crate::extract::clean::for_summary(&page.text).contains("newsletter"));
         assert!(!page.text.contains("Copyright"));
     }
 

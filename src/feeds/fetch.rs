@@ -105,7 +105,8 @@ impl Fetcher {
                     url: link.to_string(),
                     reason: reason.to_string(),
                 };
-                let root = local_root.ok_or_else(|| refuse("only a local feed may link to local files"))?;
+                let root = local_root
+                    .ok_or_else(|| refuse("only a local feed may link to local files"))?;
                 let path = url.to_file_path().map_err(|_| refuse("not a file path"))?;
                 let path = super::normalize(&path);
                 if !path.starts_with(root) {
@@ -141,7 +142,11 @@ impl Fetcher {
         })
     }
 
-    async fn send(&self, req: reqwest::RequestBuilder, url: &str) -> Result<FetchOutcome, FetchError> {
+    async fn send(
+        &self,
+        req: reqwest::RequestBuilder,
+        url: &str,
+    ) -> Result<FetchOutcome, FetchError> {
         let classify = |e: reqwest::Error| {
             if e.is_timeout() {
                 FetchError::Timeout {

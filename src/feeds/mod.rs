@@ -23,7 +23,11 @@ impl FeedLocation {
             Ok(u) if u.scheme() == "http" || u.scheme() == "https" => FeedLocation::Remote(u),
             _ => {
                 let p = Path::new(value);
-                let full = if p.is_absolute() { p.to_path_buf() } else { base_dir.join(p) };
+                let full = if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    base_dir.join(p)
+                };
                 FeedLocation::Local(normalize(&full))
             }
         }

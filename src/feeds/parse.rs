@@ -73,7 +73,11 @@ fn to_item(e: feed_rs::model::Entry, feed_key: &str, base: Option<&Url>) -> Feed
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
         .or_else(|| e.links.first())
         .and_then(|l| resolve(&l.href, entry_base.as_ref().or(base)));
-    let summary = e.summary.as_ref().map(|t| t.content.clone()).filter(|s| !s.trim().is_empty());
+    let summary = e
+        .summary
+        .as_ref()
+        .map(|t| t.content.clone())
+        .filter(|s| !s.trim().is_empty());
     let content = e
         .content
         .as_ref()
@@ -136,7 +140,11 @@ pub fn canonical_link(link: &str) -> String {
         .query_pairs()
         .filter(|(k, _)| {
             let k = k.to_ascii_lowercase();
-            !(k.starts_with("utm_") || matches!(k.as_str(), "fbclid" | "gclid" | "mc_cid" | "mc_eid" | "ref" | "cmpid"))
+            !(k.starts_with("utm_")
+                || matches!(
+                    k.as_str(),
+                    "fbclid" | "gclid" | "mc_cid" | "mc_eid" | "ref" | "cmpid"
+                ))
         })
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -176,7 +184,11 @@ fn looks_like_html(body: &[u8], content_type: Option<&str>) -> bool {
     let head = head.trim_start();
     let html_start = head.starts_with("<!doctype html") || head.starts_with("<html");
     let html_type = content_type.is_some_and(|t| t.to_ascii_lowercase().starts_with("text/html"));
-    html_start || (html_type && !head.contains("<rss") && !head.contains("<feed") && !head.starts_with('{'))
+    html_start
+        || (html_type
+            && !head.contains("<rss")
+            && !head.contains("<feed")
+            && !head.starts_with('{'))
 }
 
 #[cfg(test)]
@@ -204,11 +216,17 @@ mod tests {
         assert_eq!(f.items.len(), 3);
         let a = &f.items[0];
         assert_eq!(a.title, "First story");
-        assert_eq!(a.link.as_deref(), Some("https://example.com/a/1?utm_source=rss"));
+        assert_eq!(
+            a.link.as_deref(),
+            Some("https://example.com/a/1?utm_source=rss")
+        );
         assert_eq!(a.key, ItemKey::from_guid("feed", "id-1"));
         assert_eq!(a.categories, vec!["Chips"]);
         assert!(a.content.as_deref().unwrap().contains("<em>text</em>"));
-        assert_eq!(f.items[1].key, ItemKey::from_link("https://example.com/a/2"));
+        assert_eq!(
+            f.items[1].key,
+            ItemKey::from_link("https://example.com/a/2")
+        );
         // Parsing again gives the same keys: nothing random.
         let again = parse_feed(RSS.as_bytes(), None, "feed", Some(&base())).unwrap();
         let keys = |f: &ParsedFeed| f.items.iter().map(|i| i.key.clone()).collect::<Vec<_>>();
@@ -230,8 +248,14 @@ mod tests {
     #[test]
     fn html_is_reported_as_such() {
         let html = b"\n<!DOCTYPE html><html><body>hi</body></html>";
-        assert_eq!(parse_feed(html, None, "x", None).unwrap_err(), ParseError::HtmlNotFeed);
-        assert_eq!(parse_feed(b"  ", None, "x", None).unwrap_err(), ParseError::Empty);
+        assert_eq!(
+            parse_feed(html, None, "x", None).unwrap_err(),
+            ParseError::HtmlNotFeed
+        );
+        assert_eq!(
+            parse_feed(b"  ", None, "x", None).unwrap_err(),
+            ParseError::Empty
+        );
         assert!(matches!(
             parse_feed(b"<rss><channel><item>", None, "x", None),
             Err(ParseError::Invalid(_)) | Ok(_)
@@ -244,6 +268,9 @@ mod tests {
             canonical_link("https://Example.com/a/1/?utm_source=x&id=3#top"),
             "https://example.com/a/1/?id=3"
         );
-        assert_eq!(canonical_link("https://example.com/a/1/"), "https://example.com/a/1");
+        assert_eq!(
+            canonical_link("https://example.com/a/1/"),
+            "https://example.com/a/1"
+        );
     }
 }

@@ -11,11 +11,12 @@ pub struct StoredEdition {
 
 impl Store {
     pub async fn edition(&self, key: &str) -> anyhow::Result<Option<StoredEdition>> {
-        let row: Option<(i64, String, String, String)> =
-            sqlx::query_as("SELECT id, edition_key, subject, digest_json FROM editions WHERE edition_key = ?")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, edition_key, subject, digest_json FROM editions WHERE edition_key = ?",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|(id, key, subject, json)| {
             Ok(StoredEdition {
                 id,

@@ -63,7 +63,12 @@ impl Store {
     }
 
     /// Counts the failure and schedules the next try with exponential backoff.
-    pub async fn record_fetch_error(&self, feed_id: i64, error: &str, now: i64) -> anyhow::Result<()> {
+    pub async fn record_fetch_error(
+        &self,
+        feed_id: i64,
+        error: &str,
+        now: i64,
+    ) -> anyhow::Result<()> {
         sqlx::query(
             "UPDATE feeds SET consecutive_errors = consecutive_errors + 1, last_error = ?1, last_fetch_at = ?2,
                  next_check_at = ?2 + MIN(86400, 300 * (1 << MIN(consecutive_errors, 10)))
@@ -78,7 +83,18 @@ impl Store {
     }
 
     pub async fn feed_statuses(&self) -> anyhow::Result<Vec<FeedStatus>> {
-        type Row = (i64, String, String, i64, Option<String>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, i64);
+        type Row = (
+            i64,
+            String,
+            String,
+            i64,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            i64,
+        );
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT f.id, f.url, f.name, f.consecutive_errors, f.last_error, f.last_fetch_at, f.last_success_at,
                     f.last_new_item_at, f.next_check_at, (SELECT COUNT(*) FROM items i WHERE i.feed_id = f.id)

@@ -21,7 +21,19 @@ pub struct StoredItem {
     pub page_fetched: bool,
 }
 
-type ItemRow = (i64, i64, String, String, Option<String>, Option<String>, i64, String, String, String, Option<i64>);
+type ItemRow = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    String,
+    String,
+    String,
+    Option<i64>,
+);
 
 const ITEM_COLUMNS: &str = "id, feed_id, item_key, title, link, canonical_link, published_at, categories, article_text, text_source, page_fetched_at";
 

@@ -34,7 +34,13 @@ pub struct DeliveryCounts {
 
 impl DeliveryCounts {
     pub fn total(&self) -> i64 {
-        self.queued + self.sending + self.sent + self.retry + self.failed + self.bounced + self.skipped
+        self.queued
+            + self.sending
+            + self.sent
+            + self.retry
+            + self.failed
+            + self.bounced
+            + self.skipped
     }
 
     /// Rows that may still be sent.
@@ -54,7 +60,13 @@ pub struct FailedDelivery {
 impl Store {
     /// Leases up to `limit` sendable rows: queued ones, retries that are due,
     /// and rows whose lease expired (their worker died).
-    pub async fn claim(&self, edition_id: i64, limit: usize, lease_secs: i64, now: i64) -> anyhow::Result<Vec<Claimed>> {
+    pub async fn claim(
+        &self,
+        edition_id: i64,
+        limit: usize,
+        lease_secs: i64,
+        now: i64,
+    ) -> anyhow::Result<Vec<Claimed>> {
         let ids: Vec<(i64,)> = sqlx::query_as(
             "UPDATE deliveries SET status = 'sending', lease_until = ?1, attempts = attempts + 1, updated_at = ?2
              WHERE id IN (
@@ -92,7 +104,13 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn mark_sent(&self, delivery_id: i64, message_id: &str, reply: &str, now: i64) -> anyhow::Result<()> {
+    pub async fn mark_sent(
+        &self,
+        delivery_id: i64,
+        message_id: &str,
+        reply: &str,
+        now: i64,
+    ) -> anyhow::Result<()> {
         sqlx::query(
             "UPDATE deliveries SET status = 'sent', message_id = ?, server_reply = ?, sent_at = ?3, updated_at = ?3,
                  lease_until = NULL, last_error = NULL WHERE id = ?4",
@@ -146,7 +164,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn mark_skipped(&self, delivery_id: i64, reason: &str, now: i64) -> anyhow::Result<()> {
+    pub async fn mark_skipped(
+        &self,
+        delivery_id: i64,
+        reason: &str,
+        now: i64,
+    ) -> anyhow::Result<()> {
         sqlx::query("UPDATE deliveries SET status = 'skipped', last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?")
             .bind(reason)
             .bind(now)
@@ -157,11 +180,12 @@ impl Store {
     }
 
     pub async fn delivery_counts(&self, edition_id: i64) -> anyhow::Result<DeliveryCounts> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT status, COUNT(*) FROM deliveries WHERE edition_id = ? GROUP BY status")
-                .bind(edition_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT status, COUNT(*) FROM deliveries WHERE edition_id = ? GROUP BY status",
+        )
+        .bind(edition_id)
+        .fetch_all(&self.pool)
+        .await?;
         let mut c = DeliveryCounts::default();
         for (status, n) in rows {
             match status.as_str() {

@@ -14,8 +14,8 @@ pub use ledger::{Claimed, DeliveryCounts, FailedDelivery};
 pub use subscribers::{AddOutcome, Subscriber};
 
 use anyhow::Context;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -40,13 +40,12 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        if let Some(path) = sqlite_file(url) {
-            if let Some(dir) = std::path::Path::new(&path).parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
-                }
-            }
+        if let Some(path) = sqlite_file(url)
+            && let Some(dir) = std::path::Path::new(&path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -66,10 +65,11 @@ impl Store {
         .await?;
         for (version, name, sql) in MIGRATIONS {
             let mut tx = self.pool.begin().await?;
-            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
-                .bind(version)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if done.is_some() {
                 continue;
             }
@@ -77,12 +77,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .with_context(|| format!("migration {version} ({name}) failed"))?;
-            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
-                .bind(version)
-                .bind(name)
-                .bind(now_ts())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+            )
+            .bind(version)
+            .bind(name)
+            .bind(now_ts())
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
         }
         Ok(())
@@ -94,7 +96,9 @@ impl Store {
 }
 
 fn sqlite_file(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or("");
     if path.is_empty() || path == ":memory:" {
         None

@@ -24,10 +24,11 @@ impl Store {
         name: Option<&str>,
         now: i64,
     ) -> anyhow::Result<AddOutcome> {
-        let existing: Option<(String,)> = sqlx::query_as("SELECT status FROM subscribers WHERE email = ?")
-            .bind(email.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let existing: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM subscribers WHERE email = ?")
+                .bind(email.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
         match existing {
             None => {
                 sqlx::query("INSERT INTO subscribers (email, name, created_at) VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING")
@@ -52,7 +53,12 @@ impl Store {
 
     /// Adds config-listed subscribers that the store has never seen. One who
     /// unsubscribed stays unsubscribed: the config does not override that.
-    pub async fn seed_subscriber(&self, email: &EmailAddress, name: Option<&str>, now: i64) -> anyhow::Result<bool> {
+    pub async fn seed_subscriber(
+        &self,
+        email: &EmailAddress,
+        name: Option<&str>,
+        now: i64,
+    ) -> anyhow::Result<bool> {
         let r = sqlx::query("INSERT INTO subscribers (email, name, created_at) VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING")
             .bind(email.as_str())
             .bind(name)

@@ -60,7 +60,10 @@ impl Summarizer for Extractive {
                         .iter()
                         .map(|&j| cosine(&vectors[i], &vectors[j]))
                         .fold(0.0, f64::max);
-                    (i, self.mmr_lambda * scores[i] - (1.0 - self.mmr_lambda) * redundancy)
+                    (
+                        i,
+                        self.mmr_lambda * scores[i] - (1.0 - self.mmr_lambda) * redundancy,
+                    )
                 })
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
             match best {
@@ -111,10 +114,10 @@ fn tokens(s: &str) -> impl Iterator<Item = String> + '_ {
 /// A light suffix strip, enough to match "shares"/"share", "launched"/"launch".
 fn stem(w: &str) -> String {
     for suf in ["ings", "ing", "ied", "ies", "ed", "es", "s"] {
-        if let Some(base) = w.strip_suffix(suf) {
-            if base.chars().count() >= 3 {
-                return base.to_string();
-            }
+        if let Some(base) = w.strip_suffix(suf)
+            && base.chars().count() >= 3
+        {
+            return base.to_string();
         }
     }
     w.to_string()
@@ -143,10 +146,14 @@ fn tfidf_vectors(sents: &[String]) -> Vec<Vector> {
         .map(|(t, d)| (t.to_string(), ((1.0 + n) / (1.0 + d)).ln() + 1.0))
         .collect();
     tfs.into_iter()
-        .map(|tf| tf.into_iter().map(|(t, f)| {
-            let w = f * idf[&t];
-            (t, w)
-        }).collect())
+        .map(|tf| {
+            tf.into_iter()
+                .map(|(t, f)| {
+                    let w = f * idf[&t];
+                    (t, w)
+                })
+                .collect()
+        })
         .collect()
 }
 
@@ -162,21 +169,29 @@ fn centroid(vs: &[Vector]) -> Vector {
 
 fn cosine(a: &Vector, b: &Vector) -> f64 {
     let (small, large) = if a.len() < b.len() { (a, b) } else { (b, a) };
-    let dot: f64 = small.iter().filter_map(|(t, w)| large.get(t).map(|x| w * x)).sum();
+    let dot: f64 = small
+        .iter()
+        .filter_map(|(t, w)| large.get(t).map(|x| w * x))
+        .sum();
     let na: f64 = a.values().map(|w| w * w).sum::<f64>().sqrt();
     let nb: f64 = b.values().map(|w| w * w).sum::<f64>().sqrt();
-    if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na * nb) }
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot / (na * nb)
+    }
 }
 
 const STOPWORDS: &[&str] = &[
-    "the", "a", "an", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as",
-    "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "these", "those", "he", "she",
-    "they", "we", "you", "his", "her", "their", "our", "your", "i", "me", "him", "them", "us", "my", "not", "no",
-    "so", "than", "then", "there", "here", "what", "which", "who", "whom", "when", "where", "why", "how", "all",
-    "any", "both", "each", "more", "most", "other", "some", "such", "only", "own", "same", "too", "very", "can",
-    "will", "would", "should", "could", "may", "might", "must", "has", "have", "had", "do", "does", "did", "said",
-    "says", "also", "into", "about", "over", "after", "before", "up", "down", "out", "off", "again", "just", "now",
-    "one", "two", "new", "year", "years", "mr", "mrs", "ms",
+    "the", "a", "an", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with",
+    "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that",
+    "these", "those", "he", "she", "they", "we", "you", "his", "her", "their", "our", "your", "i",
+    "me", "him", "them", "us", "my", "not", "no", "so", "than", "then", "there", "here", "what",
+    "which", "who", "whom", "when", "where", "why", "how", "all", "any", "both", "each", "more",
+    "most", "other", "some", "such", "only", "own", "same", "too", "very", "can", "will", "would",
+    "should", "could", "may", "might", "must", "has", "have", "had", "do", "does", "did", "said",
+    "says", "also", "into", "about", "over", "after", "before", "up", "down", "out", "off",
+    "again", "just", "now", "one", "two", "new", "year", "years", "mr", "mrs", "ms",
 ];
 
 #[cfg(test)]
@@ -192,7 +207,13 @@ Shares of Acme rose 4% in early trading after the announcement of the Widget dea
 
     #[test]
     fn picks_central_lead_sentences_in_order() {
-        let s = Extractive::default().summarize(STORY, Budget { sentences: 2, max_words: None });
+        let s = Extractive::default().summarize(
+            STORY,
+            Budget {
+                sentences: 2,
+                max_words: None,
+            },
+        );
         assert_eq!(s.len(), 2);
         assert!(s[0].starts_with("Acme Corp agreed"));
         assert!(!s.iter().any(|x| x.contains("bicycles")));
@@ -200,7 +221,10 @@ Shares of Acme rose 4% in early trading after the announcement of the Widget dea
 
     #[test]
     fn respects_the_word_budget_and_is_deterministic() {
-        let b = Budget { sentences: 3, max_words: Some(40) };
+        let b = Budget {
+            sentences: 3,
+            max_words: Some(40),
+        };
         let a = Extractive::default().summarize(STORY, b);
         let words: usize = a.iter().map(|s| s.split_whitespace().count()).sum();
         assert!(words <= 40, "{words}");
@@ -210,6 +234,16 @@ Shares of Acme rose 4% in early trading after the announcement of the Widget dea
 
     #[test]
     fn empty_text_gives_nothing() {
-        assert!(Extractive::default().summarize("", Budget { sentences: 2, max_words: None }).is_empty());
+        assert!(
+            Extractive::default()
+                .summarize(
+                    "",
+                    Budget {
+                        sentences: 2,
+                        max_words: None
+                    }
+                )
+                .is_empty()
+        );
     }
 }

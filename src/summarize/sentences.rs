@@ -3,19 +3,60 @@
 
 /// Words that end with a period without ending a sentence.
 const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ft", "inc", "ltd", "co", "corp", "llc", "plc",
-    "bros", "vs", "etc", "no", "nos", "vol", "fig", "approx", "est", "dept", "univ", "gen", "gov", "sen", "rep",
-    "col", "capt", "lt", "sgt", "cmdr", "adm", "pres", "supt", "rev", "hon", "jan", "feb", "mar", "apr", "jun",
-    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "mon", "tue", "tues", "wed", "thu", "thurs", "fri", "sat",
-    "sun", "e.g", "i.e", "cf", "al", "ave", "blvd", "rd", "mln", "bn", "min", "max", "op", "pp", "ed", "eds",
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ft", "inc", "ltd", "co", "corp",
+    "llc", "plc", "bros", "vs", "etc", "no", "nos", "vol", "fig", "approx", "est", "dept", "univ",
+    "gen", "gov", "sen", "rep", "col", "capt", "lt", "sgt", "cmdr", "adm", "pres", "supt", "rev",
+    "hon", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    "mon", "tue", "tues", "wed", "thu", "thurs", "fri", "sat", "sun", "e.g", "i.e", "cf", "al",
+    "ave", "blvd", "rd", "mln", "bn", "min", "max", "op", "pp", "ed", "eds",
 ];
 
 /// After an acronym like "U.S.", these words start a new sentence; other
 /// capitalised words ("U.S. Army") continue it.
 const SENTENCE_STARTERS: &[&str] = &[
-    "the", "a", "an", "it", "its", "he", "she", "they", "we", "i", "you", "in", "on", "at", "but", "and", "this",
-    "that", "these", "those", "there", "his", "her", "their", "our", "as", "for", "if", "when", "while", "after",
-    "before", "since", "so", "yet", "however", "meanwhile", "still", "also", "now", "then", "last", "earlier",
+    "the",
+    "a",
+    "an",
+    "it",
+    "its",
+    "he",
+    "she",
+    "they",
+    "we",
+    "i",
+    "you",
+    "in",
+    "on",
+    "at",
+    "but",
+    "and",
+    "this",
+    "that",
+    "these",
+    "those",
+    "there",
+    "his",
+    "her",
+    "their",
+    "our",
+    "as",
+    "for",
+    "if",
+    "when",
+    "while",
+    "after",
+    "before",
+    "since",
+    "so",
+    "yet",
+    "however",
+    "meanwhile",
+    "still",
+    "also",
+    "now",
+    "then",
+    "last",
+    "earlier",
 ];
 
 /// Splits text into sentences. Paragraph breaks always end a sentence.
@@ -39,14 +80,21 @@ fn split_paragraph(p: &str, out: &mut Vec<String>) {
         if matches!(c, '.' | '!' | '?' | '…') {
             // Swallow runs like "?!" or "..." and closing quotes/brackets.
             let mut j = i + 1;
-            while j < chars.len() && matches!(chars[j].1, '.' | '!' | '?' | '…' | '"' | '\'' | '”' | '’' | ')' | ']')
+            while j < chars.len()
+                && matches!(
+                    chars[j].1,
+                    '.' | '!' | '?' | '…' | '"' | '\'' | '”' | '’' | ')' | ']'
+                )
             {
                 j += 1;
             }
             // A boundary needs whitespace next, then something that can open a sentence.
             if j < chars.len() && chars[j].1 == ' ' {
                 let k = j + 1;
-                if k < chars.len() && opens_sentence(chars[k].1) && !is_abbreviation(p, &chars, start, i, k) {
+                if k < chars.len()
+                    && opens_sentence(chars[k].1)
+                    && !is_abbreviation(p, &chars, start, i, k)
+                {
                     let end = chars[j].0;
                     push(out, &p[start..end]);
                     start = chars[k].0;
@@ -74,7 +122,13 @@ fn opens_sentence(c: char) -> bool {
 }
 
 /// Is the period at `dot` part of an abbreviation rather than a sentence end?
-fn is_abbreviation(p: &str, chars: &[(usize, char)], start: usize, dot: usize, next: usize) -> bool {
+fn is_abbreviation(
+    p: &str,
+    chars: &[(usize, char)],
+    start: usize,
+    dot: usize,
+    next: usize,
+) -> bool {
     if chars[dot].1 != '.' {
         return false;
     }
@@ -132,7 +186,15 @@ mod tests {
     #[test]
     fn keeps_quotes_with_their_sentence() {
         let s = split("\"We are thrilled,\" she said. \"It works!\" He agreed? Yes.");
-        assert_eq!(s, vec!["\"We are thrilled,\" she said.", "\"It works!\"", "He agreed?", "Yes."]);
+        assert_eq!(
+            s,
+            vec![
+                "\"We are thrilled,\" she said.",
+                "\"It works!\"",
+                "He agreed?",
+                "Yes."
+            ]
+        );
     }
 
     #[test]
@@ -143,6 +205,9 @@ mod tests {
 
     #[test]
     fn paragraphs_end_sentences() {
-        assert_eq!(split("A heading\nBody text here."), vec!["A heading", "Body text here."]);
+        assert_eq!(
+            split("A heading\nBody text here."),
+            vec!["A heading", "Body text here."]
+        );
     }
 }

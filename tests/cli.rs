@@ -1,0 +1,154 @@
+//! The binary as users and the scorers call it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn roundup(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_roundup"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("ROUNDUP_CONFIG")
+        .env("ROUNDUP_LOG", "off")
+        .output()
+        .expect("run roundup")
+}
+
+fn lines(o: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+#[test]
+fn measuring_commands_answer_one_json_line_per_file_even_for_bad_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.txt"), "Shares in Harbor Bank rose after profits beat forecasts. Investors cheered the results. The bank raised its dividend.").unwrap();
+    std::fs::write(d.join("p.html"), "<html><head><title>T</title></head><body><article><p>Body text of the article is here and it is long enough.</p></article></body></html>").unwrap();
+    std::fs::write(d.join("f.xml"), r#"<rss version="2.0"><channel><title>x</title><item><title>One</title></item><item><title>Two</title></item></channel></rss>"#).unwrap();
+    std::fs::write(d.join("bad.xml"), "<rss><channel><item><title>unclosed").unwrap();
+
+    let o = roundup(
+        &[
+            "summarize",
+            "--sentences",
+            "2",
+            "--json",
+            "a.txt",
+            "missing.txt",
+        ],
+        d,
+    );
+    assert!(o.status.success());
+    let l = lines(&o);
+    assert_eq!(l.len(), 2);
+    assert_eq!(l[0]["path"], "a.txt");
+    assert_eq!(l[0]["sentences"].as_array().unwrap().len(), 2);
+    assert!(l[1]["error"].as_str().unwrap().contains("missing.txt"));
+
+    let l = lines(&roundup(&["classify", "--json", "a.txt", "missing.txt"], d));
+    assert_eq!(l[0]["section"], "business");
+    assert!(l[1].get("error").is_some());
+
+    let l = lines(&roundup(
+        &["extract", "--json", "p.html", "missing.html"],
+        d,
+    ));
+    assert!(l[0]["text"].as_str().unwrap().contains("Body text"));
+    assert!(l[0].get("title").is_some());
+    assert!(l[1].get("error").is_some());
+
+    let l = lines(&roundup(
+        &["parse-feed", "--json", "f.xml", "bad.xml", "missing.xml"],
+        d,
+    ));
+    assert_eq!(l.len(), 3);
+    assert_eq!(l[0]["ok"], true);
+    assert_eq!(l[0]["entries"], 2);
+    assert_eq!(l[0]["titles"], serde_json::json!(["One", "Two"]));
+    assert!(l[1].get("ok").is_some());
+    assert_eq!(l[2]["ok"], false);
+}
+
+#[test]
+fn config_errors_are_one_line_and_exit_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let o = roundup(&["run", "--config", "nope.toml"], d);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("error: nope.toml: cannot read the config file"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+
+    std::fs::write(
+        d.join("c.toml"),
+        "[newsletter]\nname = \"x\"\ncolour = \"blue\"\n[[feeds]]\nurl = \"f.xml\"\n",
+    )
+    .unwrap();
+    let o = roundup(&["run", "--config", "c.toml"], d);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("c.toml: newsletter.colour: unknown field `colour`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(
+        d.join("feed.xml"),
+        "<rss version=\"2.0\"><channel><title>x</title></channel></rss>",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("c.toml"),
+        "[database]\nurl = \"sqlite://db/t.db\"\n[[feeds]]\nurl = \"feed.xml\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("subs.csv"),
+        "email,name\nada@example.com,Ada\nnot-an-address,Bob\ngrace@example.org,\n",
+    )
+    .unwrap();
+    let o = roundup(
+        &["--config", "c.toml", "subscribers", "import", "subs.csv"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("subs.csv:3: `not-an-address` is not a valid e-mail address"),
+        "{err}"
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("2 added"), "{out}");
+
+    let o = roundup(&["--config", "c.toml", "subscribers", "list"], d);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("ada@example.com") && out.contains("grace@example.org"),
+        "{out}"
+    );
+    assert!(out.contains("2 subscriber(s), 2 active"));
+
+    let o = roundup(
+        &[
+            "--config",
+            "c.toml",
+            "subscribers",
+            "remove",
+            "ada@example.com",
+        ],
+        d,
+    );
+    assert!(o.status.success());
+    let o = roundup(&["--config", "c.toml", "subscribers", "add", "bad@@x"], d);
+    assert_eq!(o.status.code(), Some(1));
+}
