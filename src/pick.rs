@@ -100,10 +100,6 @@ fn select(ranked: Vec<Pick>, settings: &PickSettings) -> Vec<Pick> {
 }
 
 fn score_story(group: Vec<Candidate>, now: DateTime<Utc>) -> Option<Pick> {
-    let section = classify_group(&group);
-    if section == Section::Other {
-        return None;
-    }
     // The main source: the one with most text, then highest weight.
     let main_idx = (0..group.len()).max_by(|&a, &b| {
         let (x, y) = (&group[a], &group[b]);
@@ -114,6 +110,10 @@ fn score_story(group: Vec<Candidate>, now: DateTime<Utc>) -> Option<Pick> {
             .then(y.item_id.cmp(&x.item_id))
     })?;
     let main = group[main_idx].clone();
+    let section = classify_group(&main, &group);
+    if section == Section::Other {
+        return None;
+    }
     let sources: HashSet<i64> = group.iter().map(|c| c.feed_id).collect();
     let newest = group
         .iter()
@@ -179,9 +179,12 @@ fn penalty(title: &str, text: &str) -> f64 {
     p
 }
 
-fn classify_group(group: &[Candidate]) -> Section {
-    // Any configured hint wins; otherwise the members vote.
-    if let Some(h) = group.iter().find_map(|c| c.section_hint) {
+fn classify_group(main: &Candidate, group: &[Candidate]) -> Section {
+    // The main source's hint wins, then any member's; otherwise the members vote.
+    if let Some(h) = main
+        .section_hint
+        .or_else(|| group.iter().find_map(|c| c.section_hint))
+    {
         return h;
     }
     let mut votes: HashMap<Section, usize> = HashMap::new();
@@ -253,15 +256,23 @@ fn entities(title: &str, text: &str) -> HashSet<String> {
         .collect::<Vec<_>>()
         .join(" ");
     let mut out = HashSet::new();
-    for part in [title, lead.as_str()] {
-        let mut sentence_start = true;
+    for (is_title, part) in [(true, title), (false, lead.as_str())] {
+        // A headline usually opens with its subject ("Pellucid launches ..."),
+        // so its first word counts; a body sentence's first word often does not.
+        let mut sentence_start = !is_title;
         for raw in part.split_whitespace() {
             let w = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '$' && c != '.');
             let w = w.trim_end_matches('.');
             let numeric = w.chars().any(|c| c.is_ascii_digit());
             let capital = w.chars().next().is_some_and(char::is_uppercase) && w.chars().count() > 1;
-            if numeric && w.chars().count() > 1 || capital && !sentence_start {
-                out.insert(w.to_lowercase());
+            let lower = w.to_lowercase();
+            let lower = lower
+                .trim_end_matches("'s")
+                .trim_end_matches("’s")
+                .to_string();
+            let distinctive = !COMMON_CAPITALISED.contains(&lower.as_str());
+            if distinctive && (numeric && w.chars().count() > 1 || capital && !sentence_start) {
+                out.insert(lower);
             }
             sentence_start = raw.ends_with(['.', '!', '?', ':']);
         }
@@ -269,9 +280,86 @@ fn entities(title: &str, text: &str) -> HashSet<String> {
     out
 }
 
+/// Capitalised words every story shares: they say nothing about which event it is.
+const COMMON_CAPITALISED: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "the",
+    "a",
+    "an",
+    "in",
+    "on",
+    "at",
+    "it",
+    "its",
+    "he",
+    "she",
+    "they",
+    "we",
+    "i",
+    "his",
+    "her",
+    "their",
+    "but",
+    "and",
+    "or",
+    "as",
+    "for",
+    "if",
+    "this",
+    "that",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "ceo",
+    "us",
+    "uk",
+    "eu",
+    "2024",
+    "2025",
+    "2026",
+    "2027",
+    "2028",
+    "2029",
+    "2030",
+    "new",
+    "why",
+    "how",
+    "what",
+    "who",
+    "when",
+    "shares",
+    "stocks",
+    "markets",
+    "analysts",
+    "study",
+    "report",
+    "government",
+    "company",
+    "companies",
+];
+
 fn same_entities(a: &HashSet<String>, b: &HashSet<String>) -> bool {
     let shared = a.intersection(b).count();
-    shared >= 3 && shared as f64 >= 0.5 * a.len().min(b.len()) as f64
+    shared >= 3 && shared as f64 >= 0.5 * a.len().min(b.len()).max(4) as f64
 }
 
 fn title_tokens(t: &str) -> HashSet<String> {
@@ -788,6 +876,52 @@ mod tests {
         assert!(picks[0].candidate.title.contains("processor"));
         assert_eq!(picks[0].also.len(), 2);
         assert_eq!(picks.len(), 2);
+    }
+
+    #[test]
+    fn stories_sharing_only_dates_and_common_words_stay_apart() {
+        let mut a = cand(
+            1,
+            1,
+            "Central bank holds rates and signals cuts",
+            5,
+            "https://a/1",
+        );
+        a.text = "The central bank kept its main rate at 4.25% on Thursday. In October inflation fell to 2.6% as The economy slowed in 2026.".into();
+        let mut b = cand(
+            2,
+            2,
+            "Office landlords sell buildings at steep discounts",
+            5,
+            "https://b/1",
+        );
+        b.text = "Owners of office buildings sold properties on Thursday. In October, The analysts at Keystone said prices fell in 2026.".into();
+        let picks = pick(vec![a, b], &PickSettings::default(), now(), &HashSet::new());
+        assert_eq!(picks.len(), 2);
+        assert!(picks.iter().all(|p| p.also.is_empty()));
+    }
+
+    #[test]
+    fn one_event_in_different_words_is_one_story() {
+        let mut a = cand(
+            1,
+            1,
+            "Harbor Bank agrees to buy Northgate in $8.4 billion deal",
+            5,
+            "https://a/1",
+        );
+        a.text = "Harbor Bank agreed on Tuesday to buy regional lender Northgate Financial for $8.4 billion. Northgate shareholders will receive $42 a share.".into();
+        let mut b = cand(
+            2,
+            2,
+            "Harbor and Northgate banks to merge",
+            6,
+            "https://b/1",
+        );
+        b.text = "Harbor Bank will buy Northgate Financial for $8.4 billion, the banks said, paying shareholders $42 a share.".into();
+        let picks = pick(vec![a, b], &PickSettings::default(), now(), &HashSet::new());
+        assert_eq!(picks.len(), 1);
+        assert_eq!(picks[0].also.len(), 1);
     }
 
     #[test]

@@ -308,7 +308,7 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
                 canonical_link: it.canonical_link.clone(),
                 published: it.published,
                 categories: it.categories.clone(),
-                text: it.article_text.clone(),
+                text: prose(&it.article_text),
             })
         })
         .collect();
@@ -335,7 +335,7 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
     let fetched = fetch_pages(app, &items, &feed_of, &needs_page, mode).await?;
     for c in &mut candidates {
         if let Some(text) = fetched.get(&c.item_id) {
-            c.text = text.clone();
+            c.text = prose(text);
         }
     }
 
@@ -347,12 +347,7 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
     let summaries: Vec<(Vec<String>, usize)> = picks
         .iter()
         .map(|p| {
-            let text = clean::for_summary(&p.candidate.text);
-            let mut summary = app.summarizer.summarize(&text, budget);
-            if summary.is_empty() {
-                // Too little prose for the rules: fall back to the raw text's lead.
-                summary = app.summarizer.summarize(&p.candidate.text, budget);
-            }
+            let summary = app.summarizer.summarize(&p.candidate.text, budget);
             (summary, extract::word_count(&p.candidate.text))
         })
         .collect();
@@ -381,6 +376,17 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
         picks,
         item_ids,
     })
+}
+
+/// The text stories are judged and summarized by: the article's prose without
+/// clutter, or the text as it is when cleaning leaves nothing (a one-line excerpt).
+fn prose(text: &str) -> String {
+    let cleaned = clean::for_summary(text);
+    if cleaned.trim().is_empty() {
+        text.to_string()
+    } else {
+        cleaned
+    }
 }
 
 /// Fetches and extracts article pages for items that only had an excerpt.

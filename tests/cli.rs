@@ -152,3 +152,123 @@ fn import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
     let o = roundup(&["--config", "c.toml", "subscribers", "add", "bad@@x"], d);
     assert_eq!(o.status.code(), Some(1));
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn emls(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(editions) = std::fs::read_dir(dir) {
+        for ed in editions.flatten() {
+            for f in std::fs::read_dir(ed.path()).into_iter().flatten().flatten() {
+                if f.path().extension().is_some_and(|x| x == "eml") {
+                    out.push(f.path());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_bundled_demo_runs_once_and_editors_can_preview_and_test() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
+        &d.join("config"),
+    );
+
+    let o = roundup(&["run", "--config", "config/demo.toml"], d);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("published edition"), "{out}");
+    assert_eq!(
+        emls(&d.join("outbox")).len(),
+        3,
+        "one .eml per demo subscriber"
+    );
+    let previews: Vec<_> = std::fs::read_dir(d.join("outbox"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("preview.html"))
+        .filter(|p| p.exists())
+        .collect();
+    assert_eq!(previews.len(), 1);
+    let html = std::fs::read_to_string(&previews[0]).unwrap();
+    assert!(html.contains("Technology") && html.contains("Business"));
+    // No page clutter reaches the reader.
+    for junk in [
+        "Share on",
+        "Advertisement",
+        "Sign up for our free newsletter",
+        "Post comment",
+        "cookies",
+    ] {
+        assert!(!html.contains(junk), "{junk:?} in the digest");
+    }
+
+    let o = roundup(&["run", "--config", "config/demo.toml"], d);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    assert!(
+        out.contains("already published") && out.contains("nothing to send"),
+        "{out}"
+    );
+    assert_eq!(
+        emls(&d.join("outbox")).len(),
+        3,
+        "the second run sends nothing"
+    );
+
+    let o = roundup(
+        &["preview", "--config", "config/demo.toml", "--out", "p.html"],
+        d,
+    );
+    assert!(o.status.success());
+    assert!(
+        std::fs::read_to_string(d.join("p.html"))
+            .unwrap()
+            .contains("Roundup Demo")
+    );
+
+    let o = roundup(
+        &[
+            "send-test",
+            "--config",
+            "config/demo.toml",
+            "--to",
+            "editor@example.com",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let all = emls(&d.join("outbox"));
+    assert_eq!(all.len(), 4);
+    let test_mail = all
+        .iter()
+        .find(|p| p.parent().unwrap().to_string_lossy().ends_with("-test"))
+        .expect("test message");
+    let raw = std::fs::read_to_string(test_mail).unwrap();
+    assert!(raw.contains("editor@example.com") && raw.contains("[Test]"));
+
+    let o = roundup(&["deliveries", "--config", "config/demo.toml"], d);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("sent 3"),
+        "the test send stays outside the ledger"
+    );
+}

@@ -21,7 +21,7 @@ static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
 /// is dropped; a long one is kept, since articles mention these words too.
 static PROMO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(subscribe|newsletter|sign up|signup|join \d[\d,]*\+? |fellow readers|delivered to your inbox|in your inbox|advertis|sponsored|partner with us|disclaimer|we may earn|earn a commission|affiliate link|follow us|share (this|on|your|via)|google news|cookie|all rights reserved|copyright ©|comment section|click here|tap here|download (our|the) app|opinion leaders network|support our journalism|become a member|log ?in to|sign in to|terms of (use|service)|privacy policy)",
+        r"(?i)(subscribe|newsletter|sign up|signup|join \d[\d,]*\+? |fellow readers|delivered to your inbox|in your inbox|advertis|sponsored|partner with us|disclaimer|we may earn|earn a commission|affiliate link|follow us|share (this|via)|share on (x|twitter|facebook|linkedin|whatsapp|reddit|email)\b|share your (views|thoughts|comments|opinion)|google news|cookie|all rights reserved|copyright ©|comment section|click here|tap here|download (our|the) app|opinion leaders network|support our journalism|become a member|log ?in to|sign in to|terms of (use|service)|privacy policy|shop now|save \d+%|promo code|use code)",
     )
     .expect("static regex")
 });
@@ -149,6 +149,17 @@ Load More";
             "Sales of the model rose sharply last month across all regions. ".repeat(8)
         );
         assert_eq!(strip_boilerplate(&p), p.trim());
+    }
+
+    #[test]
+    fn prices_per_share_are_not_share_buttons() {
+        let p = "Basketful priced its offering at $24 a share on Friday, above its range.";
+        assert_eq!(strip_boilerplate(p), p);
+        assert_eq!(strip_boilerplate("Share on Facebook"), "");
+        assert_eq!(
+            strip_boilerplate("Upgrade your desk today. Shop now and save 20%."),
+            ""
+        );
     }
 
     #[test]

@@ -51,7 +51,8 @@ pub fn extract_page(html: &str, url: Option<&str>) -> ExtractedPage {
 const FURNITURE: &str = "script, style, noscript, template, \
     #comments, #respond, #disqus_thread, [class~=comments], [class~=comment-list], \
     [class~=share-bar], [class~=social-share], [class~=newsletter-promo], [class~=newsletter-signup], \
-    [class~=cookie-banner], [class~=author-bio], [class~=related], [class~=related-posts]";
+    [class~=cookie-banner], [class~=author-bio], [class~=related], [class~=related-posts], \
+    [class~=ad], [class~=ads], [class~=advert], [class~=advertisement], [class~=inline-ad], [class~=ad-slot]";
 
 fn strip_furniture(html: &str) -> String {
     let doc = dom_query::Document::from(html);
