@@ -225,3 +225,67 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     parts.join(": ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fetcher() -> Fetcher {
+        Fetcher::new(&FetchSettings::default()).unwrap()
+    }
+
+    fn local_pages() -> (tempfile::TempDir, std::path::PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = super::super::normalize(tmp.path());
+        std::fs::create_dir_all(root.join("pages")).unwrap();
+        std::fs::write(root.join("pages/a.html"), "<p>hello</p>").unwrap();
+        std::fs::write(tmp.path().join("secret.txt"), "secret").unwrap();
+        (tmp, root)
+    }
+
+    #[tokio::test]
+    async fn a_local_feed_may_link_to_pages_in_its_folder() {
+        let (_tmp, root) = local_pages();
+        let link = url::Url::from_file_path(root.join("pages/a.html")).unwrap();
+        let got = fetcher()
+            .fetch_page(link.as_str(), Some(&root.join("pages")))
+            .await
+            .unwrap();
+        assert!(matches!(got, FetchOutcome::Fetched { body, .. } if body == b"<p>hello</p>"));
+    }
+
+    #[tokio::test]
+    async fn a_remote_feed_never_reads_the_disk() {
+        let (_tmp, root) = local_pages();
+        let link = url::Url::from_file_path(root.join("pages/a.html")).unwrap();
+        let err = fetcher().fetch_page(link.as_str(), None).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("only a local feed may link to local files"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn local_links_cannot_climb_out_of_the_feed_folder() {
+        let (_tmp, root) = local_pages();
+        let pages = root.join("pages");
+        let sneaky = format!(
+            "{}/../secret.txt",
+            url::Url::from_file_path(&pages).unwrap()
+        );
+        let err = fetcher()
+            .fetch_page(&sneaky, Some(&pages))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("inside the feed's folder"),
+            "{err}"
+        );
+        let err = fetcher()
+            .fetch_page("ftp://example.com/x", Some(&pages))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not fetched"), "{err}");
+    }
+}
