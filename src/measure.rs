@@ -98,7 +98,9 @@ pub fn parse_feeds(paths: &[std::path::PathBuf]) -> std::io::Result<()> {
                     "path": name,
                     "ok": true,
                     "entries": f.items.len(),
-                    "titles": f.items.iter().map(|i| i.title.clone()).collect::<Vec<_>>(),
+                    "titles": f.items.iter().map(|i| i.raw_title.clone()).collect::<Vec<_>>(),
+                    "text_titles": f.items.iter().map(|i| i.title.clone()).collect::<Vec<_>>(),
+                    "repaired": f.repairs,
                 }),
                 Err(e) => {
                     json!({"path": name, "ok": false, "entries": 0, "titles": [], "error": e.to_string()})

@@ -3,6 +3,7 @@
 
 pub mod fetch;
 pub mod parse;
+pub mod repair;
 
 use crate::domain::{ItemKey, Section};
 use chrono::{DateTime, Utc};
@@ -93,7 +94,10 @@ pub struct FeedSource {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedItem {
     pub key: ItemKey,
+    /// Plain text, for readers.
     pub title: String,
+    /// As the feed gave it (HTML when the feed typed it HTML).
+    pub raw_title: String,
     /// Absolute http(s) URL, or a file: URL for entries of a local feed.
     pub link: Option<String>,
     pub published: Option<DateTime<Utc>>,

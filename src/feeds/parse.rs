@@ -10,6 +10,8 @@ use url::Url;
 pub struct ParsedFeed {
     pub title: Option<String>,
     pub items: Vec<FeedItem>,
+    /// What had to be fixed for the document to parse (empty when nothing).
+    pub repairs: Vec<&'static str>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -29,39 +31,64 @@ pub fn parse_feed(
     feed_key: &str,
     base: Option<&Url>,
 ) -> Result<ParsedFeed, ParseError> {
-    let body = trim_leading_junk(body);
-    if body.is_empty() {
+    let charset = content_type.and_then(charset_of);
+    let (doc, mut repairs) = super::repair::normalize(body, charset.as_deref());
+    if doc.is_empty() {
         return Err(ParseError::Empty);
     }
-    if looks_like_html(body, content_type) {
+    if looks_like_html(&doc, content_type) {
         return Err(ParseError::HtmlNotFeed);
     }
-    // An empty id marks "the feed gave none", so we can build our own key
-    // instead of accepting feed-rs's random fallback.
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(base.map(Url::as_str))
-        .id_generator(|_, _, _| String::new())
-        .build();
-    // feed-rs panics on a few pathological inputs; one bad feed must not take the process down.
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(body)))
-        .map_err(|_| ParseError::Invalid("the parser crashed on this document".into()))?
-        .map_err(|e| ParseError::Invalid(e.to_string()))?;
-
+    let parsed = match parse_strict(&doc, base) {
+        Ok(f) => f,
+        Err(first) => {
+            // Rebuild the document the way lenient parsers read it, and try once more.
+            let (fixed, fixes) = super::repair::repair(&doc);
+            match parse_strict(fixed.as_bytes(), base) {
+                Ok(f) => {
+                    repairs.extend(fixes);
+                    f
+                }
+                Err(_) => return Err(first),
+            }
+        }
+    };
     let title = parsed.title.as_ref().map(|t| clean_inline(&t.content));
     let items = parsed
         .entries
         .into_iter()
         .map(|e| to_item(e, feed_key, base))
         .collect();
-    Ok(ParsedFeed { title, items })
+    Ok(ParsedFeed {
+        title,
+        items,
+        repairs,
+    })
+}
+
+fn parse_strict(doc: &[u8], base: Option<&Url>) -> Result<feed_rs::model::Feed, ParseError> {
+    // An empty id marks "the feed gave none", so we can build our own key
+    // instead of accepting feed-rs's random fallback.
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(base.map(Url::as_str))
+        .id_generator(|_, _, _| String::new())
+        .build();
+    // A parser panic on a pathological input must not take the process down.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(doc)))
+        .map_err(|_| ParseError::Invalid("the parser crashed on this document".into()))?
+        .map_err(|e| ParseError::Invalid(e.to_string()))
+}
+
+fn charset_of(content_type: &str) -> Option<String> {
+    content_type.split(';').find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        (k.trim().eq_ignore_ascii_case("charset")).then(|| v.trim().trim_matches('"').to_string())
+    })
 }
 
 fn to_item(e: feed_rs::model::Entry, feed_key: &str, base: Option<&Url>) -> FeedItem {
-    let title = e
-        .title
-        .as_ref()
-        .map(|t| clean_inline(&t.content))
-        .unwrap_or_default();
+    let raw_title = e.title.as_ref().map(raw_text).unwrap_or_default();
+    let title = clean_inline(&raw_title);
     let entry_base = e
         .base
         .as_deref()
@@ -72,6 +99,7 @@ fn to_item(e: feed_rs::model::Entry, feed_key: &str, base: Option<&Url>) -> Feed
         .iter()
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
         .or_else(|| e.links.first())
+        .filter(|l| l.href != super::repair::MISSING_LINK)
         .and_then(|l| resolve(&l.href, entry_base.as_ref().or(base)));
     let summary = e
         .summary
@@ -109,12 +137,24 @@ fn to_item(e: feed_rs::model::Entry, feed_key: &str, base: Option<&Url>) -> Feed
     FeedItem {
         key,
         title,
+        raw_title,
         link,
         published: e.published.or(e.updated),
         author,
         categories,
         summary,
         content,
+    }
+}
+
+/// A text construct as the feed typed it. XHTML keeps its wrapping `div`,
+/// as the Atom spec (and feedparser) present it.
+fn raw_text(t: &feed_rs::model::Text) -> String {
+    let content = t.content.trim();
+    if t.content_type.to_string().contains("xhtml") && !content.is_empty() {
+        format!("<div>{content}</div>")
+    } else {
+        content.to_string()
     }
 }
 
@@ -167,16 +207,6 @@ fn clean_inline(s: &str) -> String {
         s.to_string()
     };
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A BOM or whitespace before the first tag is common and harmless; skip it.
-fn trim_leading_junk(body: &[u8]) -> &[u8] {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let start = body
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(body.len());
-    &body[start..]
 }
 
 fn looks_like_html(body: &[u8], content_type: Option<&str>) -> bool {

@@ -1,0 +1,627 @@
+//! Making real-world feeds parseable. Two tiers:
+//! - `normalize` always runs and is cheap: a BOM or whitespace before the
+//!   XML declaration, and Atom 0.3 (still served) upgraded to Atom 1.0
+//!   names so feed-rs reads its entries;
+//! - `repair` runs only when feed-rs rejects a document. It rebuilds the
+//!   document the way lenient parsers read it and reports what it changed.
+
+use regex::Regex;
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+const ATOM03_NS: &str = "http://purl.org/atom/ns#";
+const ATOM10_NS: &str = "http://www.w3.org/2005/Atom";
+
+static ATOM03_PUBLISHED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"<(/?)((?:[A-Za-z][\w.-]*:)?)(issued|created)\b").expect("static regex")
+});
+static ATOM03_UPDATED: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"<(/?)((?:[A-Za-z][\w.-]*:)?)modified\b").expect("static regex"));
+
+/// Cheap fixes that apply to documents feed-rs would otherwise misread:
+/// leading junk, any charset other than UTF-8 (feed-rs reads only UTF-8
+/// reliably), and Atom 0.3. `charset` is the HTTP Content-Type's, if any.
+/// Returns the document and what was changed.
+pub fn normalize<'a>(body: &'a [u8], charset: Option<&str>) -> (Cow<'a, [u8]>, Vec<&'static str>) {
+    let mut fixes = Vec::new();
+    let body = trim_leading_junk(body);
+    let mut doc: Cow<'a, [u8]> = Cow::Borrowed(body);
+    if let Some((utf8, fix)) = to_utf8(body, charset) {
+        fixes.push(fix);
+        doc = Cow::Owned(utf8.into_bytes());
+    }
+    if contains(&doc, ATOM03_NS.as_bytes()) {
+        let text = String::from_utf8_lossy(&doc);
+        let text = text.replace(ATOM03_NS, ATOM10_NS);
+        let text = ATOM03_PUBLISHED.replace_all(&text, "<$1${2}published");
+        let text = ATOM03_UPDATED.replace_all(&text, "<$1${2}updated");
+        doc = Cow::Owned(text.into_owned().into_bytes());
+    }
+    if contains(&doc, ATOM10_NS.as_bytes())
+        && let Cow::Owned(t) = ATOM_TYPED.replace_all(&String::from_utf8_lossy(&doc), atom_type)
+    {
+        doc = Cow::Owned(t.into_bytes());
+    }
+    if let Some(t) = fix_rss_version(&String::from_utf8_lossy(&doc)) {
+        doc = Cow::Owned(t.into_bytes());
+    }
+    if contains(&doc, RSS1_NS.as_bytes())
+        && let Some(t) = mark_linkless_rss1_items(&String::from_utf8_lossy(&doc))
+    {
+        doc = Cow::Owned(t.into_bytes());
+    }
+    (doc, fixes)
+}
+
+/// feed-rs drops RSS 1.0 items that have no link; feedparser keeps them.
+/// Such items get this link, which the parser removes again.
+pub const MISSING_LINK: &str = "https://missing-link.invalid/";
+const RSS1_NS: &str = "http://purl.org/rss/1.0/";
+
+static RSS1_ITEM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?s)(<(?:[\w.-]+:)?item\b[^>]*>)(.*?)(</(?:[\w.-]+:)?item>)")
+        .expect("static regex")
+});
+
+fn mark_linkless_rss1_items(text: &str) -> Option<String> {
+    let mut changed = false;
+    let out = RSS1_ITEM.replace_all(text, |c: &regex::Captures| {
+        if c[2].contains("<link") || c[1].ends_with("/>") {
+            c[0].to_string()
+        } else {
+            changed = true;
+            format!("{}<link>{MISSING_LINK}</link>{}{}", &c[1], &c[2], &c[3])
+        }
+    });
+    changed.then(|| out.into_owned())
+}
+
+/// Atom text constructs may only be text, html or xhtml for feed-rs, which
+/// rejects the whole feed on anything else; Atom 0.3 and careless feeds use
+/// MIME types ("text/plain", "application/xhtml+xml") or nothing at all.
+static ATOM_TYPED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"<((?:[\w.-]+:)?(?:title|subtitle|summary|rights|content|tagline|copyright|info))(\s[^>]*?)?\stype\s*=\s*(?:"([^"]*)"|'([^']*)')([^>]*)"#)
+        .expect("static regex")
+});
+
+fn atom_type(c: &regex::Captures) -> String {
+    let element = &c[1];
+    let before = c.get(2).map_or("", |m| m.as_str());
+    let value = c
+        .get(3)
+        .or(c.get(4))
+        .map_or("", |m| m.as_str())
+        .trim()
+        .to_ascii_lowercase();
+    let after = c.get(5).map_or("", |m| m.as_str());
+    let is_content = element.ends_with("content");
+    let has_src = before.contains("src") || after.contains("src");
+    let mapped = match value.as_str() {
+        "text" | "html" | "xhtml" => value.clone(),
+        "text/plain" => "text".into(),
+        "text/html" => "html".into(),
+        "application/xhtml+xml" => "xhtml".into(),
+        // A content element pointing elsewhere keeps its MIME type.
+        _ if is_content && has_src => value.clone(),
+        _ if is_content && (value.ends_with("+xml") || value.ends_with("/xml")) => value.clone(),
+        _ => "text".into(),
+    };
+    format!("<{element}{before} type=\"{mapped}\"{after}")
+}
+
+static RSS_ROOT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"<rss\b([^>]*)>"#).expect("static regex"));
+static VERSION_ATTR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"\bversion\s*=\s*["']([^"']*)["']"#).expect("static regex"));
+
+/// feed-rs finds no feed in `<rss>` without a version, or with one it does
+/// not know (0.93, 0.94, 2.01): read those as RSS 2.0, as feedparser does.
+fn fix_rss_version(text: &str) -> Option<String> {
+    let m = RSS_ROOT.captures(text)?;
+    let attrs = &m[1];
+    let version = VERSION_ATTR
+        .captures(attrs)
+        .map(|v| v[1].trim().to_string());
+    match version.as_deref() {
+        Some("2.0" | "0.91" | "0.92" | "") => None,
+        Some(_) => {
+            let fixed_attrs = VERSION_ATTR.replace(attrs, "version=\"2.0\"");
+            Some(text.replacen(&m[0], &format!("<rss{fixed_attrs}>"), 1))
+        }
+        None => Some(text.replacen(&m[0], &format!("<rss version=\"2.0\"{attrs}>"), 1)),
+    }
+}
+
+static XML_DECL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["'][^>]*\?>"#)
+        .expect("static regex")
+});
+static META_CHARSET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']"#).expect("static regex")
+});
+
+/// Decodes a document that is not plain UTF-8 into UTF-8 and rewrites its
+/// declaration. None when it already is UTF-8 (declared or not).
+fn to_utf8(body: &[u8], charset: Option<&str>) -> Option<(String, &'static str)> {
+    let head = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    let declared = XML_DECL
+        .captures(&head)
+        .or_else(|| {
+            if head.starts_with("<?xml") {
+                META_CHARSET.captures(&head)
+            } else {
+                None
+            }
+        })
+        .map(|c| c[1].to_ascii_lowercase());
+    // The XML declaration wins over HTTP for a document that has one; a
+    // document that is valid UTF-8 but says otherwise is usually mislabelled
+    // ASCII, which decodes the same either way.
+    let label = declared.or_else(|| charset.map(str::to_ascii_lowercase));
+    let valid_utf8 = std::str::from_utf8(body).is_ok();
+    let encoding = label
+        .as_deref()
+        .and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
+        .filter(|e| {
+            *e != encoding_rs::UTF_8 && !(valid_utf8 && e.is_ascii_compatible() && body.is_ascii())
+        });
+    let (encoding, fix) = match encoding {
+        // UTF-16 documents are not ASCII-compatible; the declaration lies less often than the BOM.
+        Some(e) => (e, "decoded from the declared charset"),
+        None if !valid_utf8 => (
+            encoding_rs::WINDOWS_1252,
+            "re-decoded invalid UTF-8 as windows-1252",
+        ),
+        None => return None,
+    };
+    let (text, _, _) = encoding.decode(body);
+    let text = XML_DECL.replace(&text, r#"<?xml version="1.0" encoding="utf-8"?>"#);
+    Some((text.into_owned(), fix))
+}
+
+/// Rebuilds a document feed-rs rejected: drops characters XML forbids,
+/// turns HTML-only entities into numeric references, escapes stray `&` and
+/// `<`, quotes bare attributes, closes unclosed tags, drops stray closing
+/// tags and junk after the root. Returns the new text and what it fixed.
+pub fn repair(doc: &[u8]) -> (String, Vec<&'static str>) {
+    let mut fixes = Vec::new();
+    let text = String::from_utf8_lossy(doc);
+    let cleaned: String = text
+        .chars()
+        .filter(|&c| {
+            matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+        })
+        .collect();
+    if cleaned.len() != text.len() {
+        fixes.push("removed control characters");
+    }
+    let (entities, changed) = fix_ampersands(&cleaned);
+    if changed {
+        fixes.push("fixed & and HTML entities");
+    }
+    let (balanced, changed) = balance(&entities);
+    if changed {
+        fixes.push("balanced tags");
+    }
+    (balanced, fixes)
+}
+
+const XML_ENTITIES: [&str; 5] = ["amp", "lt", "gt", "quot", "apos"];
+
+/// Escapes `&` that starts no reference, and rewrites named HTML entities
+/// (`&nbsp;`, `&eacute;`) that XML does not define as numeric references.
+fn fix_ampersands(s: &str) -> (String, bool) {
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut changed = false;
+    let mut rest = s;
+    while let Some(pos) = rest.find('&') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        let end = after
+            .char_indices()
+            .take(32)
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '#'))
+            .map(|(i, c)| (i, c));
+        match end {
+            Some((n, ';')) if n > 0 => {
+                let name = &after[..n];
+                let numeric = name.strip_prefix('#').is_some_and(|d| {
+                    d.strip_prefix(['x', 'X'])
+                        .map(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
+                        .unwrap_or_else(|| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()))
+                });
+                if numeric && name.starts_with("#X") {
+                    // XML allows only a lower-case x.
+                    out.push_str(&format!("&#x{};", &name[2..]));
+                    changed = true;
+                } else if numeric || XML_ENTITIES.contains(&name) {
+                    out.push('&');
+                    out.push_str(name);
+                    out.push(';');
+                } else {
+                    let reference = format!("&{name};");
+                    let decoded = html_escape::decode_html_entities(&reference);
+                    if decoded != reference {
+                        for c in decoded.chars() {
+                            out.push_str(&format!("&#{};", c as u32));
+                        }
+                    } else {
+                        out.push_str("&amp;");
+                        out.push_str(name);
+                        out.push(';');
+                    }
+                    changed = true;
+                }
+                rest = &after[n + 1..];
+            }
+            _ => {
+                out.push_str("&amp;");
+                changed = true;
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    (out, changed)
+}
+
+fn is_name_start(c: char) -> bool {
+    c.is_alphabetic() || c == '_' || c == ':'
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | ':' | '-' | '.')
+}
+
+/// One pass over the markup with a stack of open elements.
+fn balance(s: &str) -> (String, bool) {
+    let mut out = String::with_capacity(s.len() + 64);
+    let mut stack: Vec<String> = Vec::new();
+    let mut changed = false;
+    let mut seen_root = false;
+    let mut i = 0;
+    while i < s.len() {
+        let rest = &s[i..];
+        if seen_root && stack.is_empty() {
+            // Only comments, processing instructions and space may follow the root.
+            if !rest.trim().is_empty() {
+                changed = true;
+            }
+            break;
+        }
+        let Some(lt) = rest.find('<') else {
+            out.push_str(rest);
+            break;
+        };
+        out.push_str(&rest[..lt]);
+        i += lt;
+        let rest = &s[i..];
+        let block = |open: &str, close: &str| -> Option<usize> {
+            rest.strip_prefix(open).map(|r| {
+                r.find(close)
+                    .map(|e| open.len() + e + close.len())
+                    .unwrap_or(rest.len())
+            })
+        };
+        if let Some(n) = block("<!--", "-->") {
+            out.push_str(&rest[..n]);
+            if !rest[..n].ends_with("-->") {
+                out.push_str("-->");
+                changed = true;
+            }
+            i += n;
+            continue;
+        }
+        if let Some(n) = block("<![CDATA[", "]]>") {
+            out.push_str(&rest[..n]);
+            if !rest[..n].ends_with("]]>") {
+                out.push_str("]]>");
+                changed = true;
+            }
+            i += n;
+            continue;
+        }
+        if let Some(n) = block("<?", "?>") {
+            out.push_str(&rest[..n]);
+            i += n;
+            continue;
+        }
+        if rest.starts_with("<!") {
+            let n = doctype_len(rest);
+            out.push_str(&rest[..n]);
+            i += n;
+            continue;
+        }
+        let closing = rest.starts_with("</");
+        let name_from = if closing { 2 } else { 1 };
+        let name: String = rest[name_from..]
+            .chars()
+            .take_while(|&c| is_name_char(c))
+            .collect();
+        let valid_name = name.chars().next().is_some_and(is_name_start);
+        let Some(gt) = tag_end(rest) else {
+            // A `<` that opens nothing: text.
+            out.push_str("&lt;");
+            changed = true;
+            i += 1;
+            continue;
+        };
+        if !valid_name {
+            out.push_str("&lt;");
+            changed = true;
+            i += 1;
+            continue;
+        }
+        let tag = &rest[..=gt];
+        i += gt + 1;
+        if closing {
+            if let Some(pos) = stack.iter().rposition(|t| *t == name) {
+                while stack.len() > pos + 1 {
+                    let t = stack.pop().expect("non-empty");
+                    out.push_str(&format!("</{t}>"));
+                    changed = true;
+                }
+                stack.pop();
+                out.push_str(&format!("</{name}>"));
+            } else {
+                changed = true;
+            }
+            continue;
+        }
+        let (tag, fixed) = fix_attributes(tag, &name);
+        changed |= fixed;
+        let self_closing = tag.ends_with("/>");
+        out.push_str(&tag);
+        seen_root = true;
+        if !self_closing {
+            stack.push(name);
+        }
+    }
+    while let Some(t) = stack.pop() {
+        out.push_str(&format!("</{t}>"));
+        changed = true;
+    }
+    (out, changed)
+}
+
+/// Length of `<!DOCTYPE ...>`, internal subset included.
+fn doctype_len(s: &str) -> usize {
+    let mut depth = 0i32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            '>' if depth <= 0 => return i + 1,
+            _ => {}
+        }
+    }
+    s.len()
+}
+
+/// Index of the `>` that ends the tag at the start of `s`, skipping quoted
+/// attribute values. None when another `<` comes first (the `<` was text).
+fn tag_end(s: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    for (i, c) in s.char_indices().skip(1) {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '>') => return Some(i),
+            (None, '<') => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Quotes bare attribute values and gives value-less attributes one, as HTML
+/// allows and XML does not. Drops duplicate attributes.
+fn fix_attributes(tag: &str, name: &str) -> (String, bool) {
+    let inner = tag[1 + name.len()..tag.len() - 1].trim_end();
+    let (inner, self_closing) = match inner.strip_suffix('/') {
+        Some(r) => (r, true),
+        None => (inner, false),
+    };
+    let mut attrs: Vec<(String, String)> = Vec::new();
+    let mut changed = false;
+    let chars: Vec<char> = inner.chars().collect();
+    let mut k = 0;
+    while k < chars.len() {
+        if chars[k].is_whitespace() {
+            k += 1;
+            continue;
+        }
+        let start = k;
+        while k < chars.len() && !chars[k].is_whitespace() && chars[k] != '=' {
+            k += 1;
+        }
+        let aname: String = chars[start..k].iter().collect();
+        while k < chars.len() && chars[k].is_whitespace() {
+            k += 1;
+        }
+        let value = if k < chars.len() && chars[k] == '=' {
+            k += 1;
+            while k < chars.len() && chars[k].is_whitespace() {
+                k += 1;
+            }
+            if k < chars.len() && (chars[k] == '"' || chars[k] == '\'') {
+                let q = chars[k];
+                k += 1;
+                let vs = k;
+                while k < chars.len() && chars[k] != q {
+                    k += 1;
+                }
+                let v: String = chars[vs..k.min(chars.len())].iter().collect();
+                k += 1;
+                v
+            } else {
+                let vs = k;
+                while k < chars.len() && !chars[k].is_whitespace() {
+                    k += 1;
+                }
+                changed = true;
+                chars[vs..k].iter().collect()
+            }
+        } else {
+            changed = true;
+            aname.clone()
+        };
+        if !aname.chars().next().is_some_and(is_name_start) || !aname.chars().all(is_name_char) {
+            changed = true;
+            continue;
+        }
+        if attrs.iter().any(|(n, _)| *n == aname) {
+            changed = true;
+            continue;
+        }
+        attrs.push((aname, value));
+    }
+    if !changed {
+        return (tag.to_string(), false);
+    }
+    let mut out = format!("<{name}");
+    for (n, v) in attrs {
+        let v = v
+            .replace('&', "&amp;")
+            .replace("&amp;amp;", "&amp;")
+            .replace('<', "&lt;")
+            .replace('"', "&quot;");
+        out.push_str(&format!(" {n}=\"{v}\""));
+    }
+    out.push_str(if self_closing { "/>" } else { ">" });
+    (out, true)
+}
+
+/// A BOM or whitespace before the first tag is common and harmless; skip it.
+pub fn trim_leading_junk(body: &[u8]) -> &[u8] {
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
+    &body[start..]
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atom03_becomes_atom10() {
+        let doc = br#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><entry><title>t</title><issued>2004-01-01T00:00:00Z</issued><modified>2004-01-02T00:00:00Z</modified></entry></feed>"#;
+        let out = String::from_utf8(normalize(doc, None).0.into_owned()).unwrap();
+        assert!(out.contains(ATOM10_NS));
+        assert!(out.contains("<published>2004-01-01T00:00:00Z</published>"));
+        assert!(out.contains("<updated>2004-01-02T00:00:00Z</updated>"));
+    }
+
+    #[test]
+    fn atom_text_types_become_ones_feed_rs_reads() {
+        let doc = br#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title type="text/plain">a</title><summary type='application/xhtml+xml'>b</summary><content type="">c</content><content type="image/png" src="x.png"/><link type="text/html" href="h"/></entry></feed>"#;
+        let out = String::from_utf8(normalize(doc, None).0.into_owned()).unwrap();
+        assert!(out.contains(r#"<title type="text">"#), "{out}");
+        assert!(out.contains(r#"<summary type="xhtml">"#), "{out}");
+        assert!(out.contains(r#"<content type="text">c"#), "{out}");
+        assert!(out.contains(r#"type="image/png" src="x.png""#), "{out}");
+        assert!(
+            out.contains(r#"<link type="text/html""#),
+            "links keep their MIME type: {out}"
+        );
+    }
+
+    #[test]
+    fn rss_without_a_known_version_is_read_as_2_0() {
+        assert_eq!(
+            fix_rss_version("<rss><channel/></rss>").unwrap(),
+            r#"<rss version="2.0"><channel/></rss>"#
+        );
+        assert_eq!(
+            fix_rss_version(r#"<rss version="0.94">"#).unwrap(),
+            r#"<rss version="2.0">"#
+        );
+        assert!(fix_rss_version(r#"<rss version="2.0">"#).is_none());
+    }
+
+    #[test]
+    fn other_documents_are_borrowed_untouched() {
+        let doc = b"\xEF\xBB\xBF  <rss version=\"2.0\"/>";
+        assert!(matches!(
+            normalize(doc, None).0,
+            Cow::Borrowed(b"<rss version=\"2.0\"/>")
+        ));
+    }
+
+    #[test]
+    fn windows_1252_declared_as_utf8_is_re_decoded() {
+        let doc =
+            b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><t>caf\xe9 \x93quoted\x94</t></rss>";
+        let (out, fixes) = normalize(doc, None);
+        let out = String::from_utf8(out.into_owned()).unwrap();
+        assert!(out.contains("café “quoted”"), "{out}");
+        assert_eq!(fixes, vec!["re-decoded invalid UTF-8 as windows-1252"]);
+    }
+
+    #[test]
+    fn declared_legacy_charsets_are_decoded() {
+        let doc = b"<?xml version=\"1.0\" encoding=\"koi8-r\"?><rss><t>\xf0\xd2\xc9\xd7\xc5\xd4</t></rss>";
+        let out = String::from_utf8(normalize(doc, None).0.into_owned()).unwrap();
+        assert!(out.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"));
+        assert!(out.contains("Привет"), "{out}");
+    }
+
+    #[test]
+    fn ampersands_and_html_entities() {
+        let (out, changed) = fix_ampersands("AT&T &amp; caf&eacute;&nbsp;&#233; &#X41; &bogus; &");
+        assert!(changed);
+        assert_eq!(
+            out,
+            "AT&amp;T &amp; caf&#233;&#160;&#233; &#x41; &amp;bogus; &amp;"
+        );
+    }
+
+    #[test]
+    fn unclosed_and_stray_tags_are_balanced() {
+        let (out, changed) = balance(
+            "<rss><channel><item><title>a</title><description><p>x<br>y</description></item></channel></rss>junk</rss>",
+        );
+        assert!(changed);
+        assert_eq!(
+            out,
+            "<rss><channel><item><title>a</title><description><p>x<br>y</br></p></description></item></channel></rss>"
+        );
+        let (out, _) = balance("<rss><channel><item><title>a 1 < 2</title>");
+        assert_eq!(
+            out,
+            "<rss><channel><item><title>a 1 &lt; 2</title></item></channel></rss>"
+        );
+        let (out, _) = balance("<a href=x checked title='q'>t</a>");
+        assert_eq!(out, "<a href=\"x\" checked=\"checked\" title=\"q\">t</a>");
+    }
+
+    #[test]
+    fn repair_never_panics_on_odd_input() {
+        for doc in [
+            "",
+            "<",
+            "<<>>",
+            "</x>",
+            "<![CDATA[",
+            "<!--",
+            "<?xml",
+            "&",
+            "&#;",
+            "<a b=\"",
+            "\u{0}<r>\u{1}</r>",
+            "<é/>",
+            "<r>&#xZZ;</r>",
+        ] {
+            let _ = repair(doc.as_bytes());
+            let _ = normalize(doc.as_bytes(), Some("bogus"));
+        }
+    }
+}
