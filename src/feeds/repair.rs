@@ -220,8 +220,7 @@ fn fix_ampersands(s: &str) -> (String, bool) {
         let end = after
             .char_indices()
             .take(32)
-            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '#'))
-            .map(|(i, c)| (i, c));
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '#'));
         match end {
             Some((n, ';')) if n > 0 => {
                 let name = &after[..n];
