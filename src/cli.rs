@@ -230,11 +230,27 @@ fn counts_line(c: &crate::store::DeliveryCounts) -> String {
 fn print_refresh(r: &pipeline::RefreshReport) {
     for f in &r.feeds {
         match &f.outcome {
-            FeedOutcome::Fetched { items, new } => {
-                println!("  ok       {:<28} {items} items, {new} new", f.name)
+            FeedOutcome::Fetched {
+                items,
+                new,
+                repairs,
+                moved_to,
+            } => {
+                println!("  ok       {:<28} {items} items, {new} new", f.name);
+                if !repairs.is_empty() {
+                    println!("           {:<28} repaired: {}", "", repairs.join(", "));
+                }
+                if let Some(to) = moved_to {
+                    println!(
+                        "           {:<28} moved permanently to {to}: update the config",
+                        ""
+                    );
+                }
             }
             FeedOutcome::NotModified => println!("  same     {:<28} not modified", f.name),
+            FeedOutcome::Skipped(why) => println!("  skipped  {:<28} {why}", f.name),
             FeedOutcome::Failed(e) => println!("  FAILED   {:<28} {e}", f.name),
+            FeedOutcome::Gone(e) => println!("  GONE     {:<28} {e}; disabled", f.name),
         }
     }
     let failed = r.failures().count();
@@ -243,7 +259,7 @@ fn print_refresh(r: &pipeline::RefreshReport) {
         r.feeds.len(),
         r.new_items(),
         if failed > 0 {
-            format!(", {failed} failed")
+            format!(", {failed} failed or skipped")
         } else {
             String::new()
         }
@@ -442,18 +458,25 @@ async fn cmd_feeds(app: &App) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| "never".into())
     };
     for f in &feeds {
-        let status = if f.consecutive_errors > 0 {
+        let status = if f.disabled {
+            format!("disabled since {} (gone)", fmt(f.last_fetch_at))
+        } else if f.consecutive_errors > 0 {
             format!(
-                "failing ({} in a row) since {}",
-                f.consecutive_errors,
-                fmt(f.last_success_at)
+                "failing since {} ({} error(s) in a row)",
+                fmt(f.failing_since.or(f.last_fetch_at)),
+                f.consecutive_errors
             )
-        } else if f.last_success_at.is_some() {
-            "ok".to_string()
         } else {
-            "not fetched".to_string()
+            match f.last_status.as_deref() {
+                Some("not_modified") => "not modified".to_string(),
+                Some(_) => "ok".to_string(),
+                None => "not fetched yet".to_string(),
+            }
         };
         println!("{} <{}>", f.name, f.url);
+        if let Some(moved) = &f.fetch_url {
+            println!("    moved permanently to {moved} (update the config)");
+        }
         println!(
             "    status: {status}; items: {}; last new item: {}; last fetch: {}",
             f.item_count,
@@ -467,7 +490,9 @@ async fn cmd_feeds(app: &App) -> anyhow::Result<ExitCode> {
             println!("    next check: {}", n.format("%Y-%m-%d %H:%M"));
         }
     }
-    Ok(code(feeds.iter().any(|f| f.consecutive_errors > 0)))
+    Ok(code(
+        feeds.iter().any(|f| f.consecutive_errors > 0 || f.disabled),
+    ))
 }
 
 async fn cmd_deliveries(

@@ -61,6 +61,8 @@ pub struct FetchSettings {
     pub max_body_bytes: u64,
     pub max_redirects: usize,
     pub concurrency: usize,
+    /// At most this many requests to one host at a time.
+    pub per_host: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -191,6 +193,7 @@ impl Default for FetchSettings {
             max_body_bytes: 10 * 1024 * 1024,
             max_redirects: 5,
             concurrency: 16,
+            per_host: 2,
         }
     }
 }
@@ -389,6 +392,9 @@ impl Config {
         let f = &self.fetch;
         if f.concurrency == 0 {
             return err("fetch.concurrency", "must be at least 1".into());
+        }
+        if f.per_host == 0 {
+            return err("fetch.per_host", "must be at least 1".into());
         }
         if f.timeout_secs == 0 || f.connect_timeout_secs == 0 {
             return err(

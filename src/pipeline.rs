@@ -7,7 +7,7 @@ use crate::config::{Config, TransportKind};
 use crate::deliver::{self, DeliveryReport, Mailer, OutboxMailer, SmtpMailer};
 use crate::domain::{EditionKey, EmailAddress, Section};
 use crate::extract::{self, TextSource, clean, page};
-use crate::feeds::fetch::{FetchOutcome, Fetcher};
+use crate::feeds::fetch::{FetchError, FetchOutcome, Fetcher};
 use crate::feeds::parse::{canonical_link, parse_feed};
 use crate::feeds::{FeedLocation, FeedSource};
 use crate::pick::{self, Candidate, Pick};
@@ -19,6 +19,8 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// Everything a command needs, built once from the config.
 pub struct App {
@@ -120,9 +122,20 @@ fn default_name(loc: &FeedLocation) -> String {
 
 #[derive(Debug, Clone)]
 pub enum FeedOutcome {
-    Fetched { items: usize, new: usize },
+    Fetched {
+        items: usize,
+        new: usize,
+        /// What had to be repaired for the feed to parse.
+        repairs: Vec<&'static str>,
+        /// New address after a permanent redirect.
+        moved_to: Option<String>,
+    },
     NotModified,
+    /// Not fetched this time, and why (backing off, disabled).
+    Skipped(String),
     Failed(String),
+    /// 410 Gone: disabled from now on.
+    Gone(String),
 }
 
 #[derive(Debug, Clone)]
@@ -138,10 +151,14 @@ pub struct RefreshReport {
 }
 
 impl RefreshReport {
+    /// Feeds that gave nothing this time: failed, gone or skipped.
     pub fn failures(&self) -> impl Iterator<Item = &FeedReport> {
-        self.feeds
-            .iter()
-            .filter(|f| matches!(f.outcome, FeedOutcome::Failed(_)))
+        self.feeds.iter().filter(|f| {
+            matches!(
+                f.outcome,
+                FeedOutcome::Failed(_) | FeedOutcome::Gone(_) | FeedOutcome::Skipped(_)
+            )
+        })
     }
 
     pub fn new_items(&self) -> usize {
@@ -155,24 +172,42 @@ impl RefreshReport {
     }
 }
 
-/// Fetches every configured feed concurrently and stores new items. One bad
-/// feed is recorded and reported; it never stops the others.
+/// Fetches every configured feed that is due, concurrently (`fetch.concurrency`,
+/// at most `fetch.per_host` per host), and stores new items. One bad feed is
+/// recorded and reported; it never stops the others.
 pub async fn refresh(app: &App, now: DateTime<Utc>) -> anyhow::Result<RefreshReport> {
-    let mut sources = Vec::new();
+    let mut jobs = Vec::new();
+    let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
     for f in &app.feeds {
-        let (id, validators) = app.store.upsert_feed(&f.location.key(), &f.name).await?;
-        sources.push(FeedSource {
-            id,
+        let state = app.store.upsert_feed(&f.location.key(), &f.name).await?;
+        let source = FeedSource {
+            id: state.id,
             location: f.location.clone(),
             name: f.name.clone(),
             section_hint: f.section,
             weight: f.weight,
-            etag: validators.etag,
-            last_modified: validators.last_modified,
-        });
+            etag: state.validators.etag.clone(),
+            last_modified: state.validators.last_modified.clone(),
+        };
+        let fetch_url = state.fetch_url.clone().unwrap_or_else(|| f.location.key());
+        let host = url::Url::parse(&fetch_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
+        let permits = hosts
+            .entry(host)
+            .or_insert_with(|| Arc::new(Semaphore::new(app.config.fetch.per_host)))
+            .clone();
+        jobs.push((source, state, permits));
     }
-    let reports = futures_util::stream::iter(sources)
-        .map(|src| refresh_one(app, src, now))
+    let reports = futures_util::stream::iter(jobs)
+        .map(|(src, state, permits)| async move {
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .expect("semaphore never closed");
+            refresh_one(app, src, state, now).await
+        })
         .buffer_unordered(app.config.fetch.concurrency)
         .collect::<Vec<_>>()
         .await;
@@ -184,47 +219,88 @@ pub async fn refresh(app: &App, now: DateTime<Utc>) -> anyhow::Result<RefreshRep
     Ok(RefreshReport { feeds })
 }
 
-async fn refresh_one(app: &App, src: FeedSource, now: DateTime<Utc>) -> anyhow::Result<FeedReport> {
+async fn refresh_one(
+    app: &App,
+    src: FeedSource,
+    state: crate::store::FeedState,
+    now: DateTime<Utc>,
+) -> anyhow::Result<FeedReport> {
     let url = src.location.key();
-    let name = src.name.clone();
     let report = |outcome| FeedReport {
-        name: name.clone(),
+        name: src.name.clone(),
         url: url.clone(),
         outcome,
     };
-    let (feed_id, feed_name) = (src.id, &name);
-    let fail = |msg: String| async move {
-        tracing::warn!(feed = %feed_name, error = %msg, "feed failed");
-        app.store
-            .record_fetch_error(feed_id, &msg, now.timestamp())
-            .await?;
-        anyhow::Ok(report(FeedOutcome::Failed(msg)))
-    };
-    let outcome = match app.fetcher.fetch_feed(&src).await {
-        Ok(o) => o,
-        Err(e) => return fail(e.to_string()).await,
-    };
-    let (body, content_type, validators, final_url) = match outcome {
-        FetchOutcome::NotModified => {
+    let ts = now.timestamp();
+    if state.disabled {
+        let why = state.last_error.unwrap_or_else(|| "disabled".into());
+        return Ok(report(FeedOutcome::Skipped(format!(
+            "disabled ({why}); fix or remove it in the config"
+        ))));
+    }
+    if let Some(next) = state.next_check_at.filter(|t| *t > now) {
+        let why = state.last_error.unwrap_or_default();
+        return Ok(report(FeedOutcome::Skipped(format!(
+            "backing off until {} after: {why}",
+            next.format("%Y-%m-%d %H:%M UTC")
+        ))));
+    }
+    let outcome = app
+        .fetcher
+        .fetch_feed(&src, state.fetch_url.as_deref())
+        .await;
+    let (body, content_type, validators, final_url, moved_to) = match outcome {
+        Ok(FetchOutcome::NotModified { validators }) => {
             app.store
-                .record_fetch_success(src.id, None, 0, now.timestamp())
+                .record_not_modified(src.id, &validators, ts)
                 .await?;
             return Ok(report(FeedOutcome::NotModified));
         }
-        FetchOutcome::Fetched {
+        Ok(FetchOutcome::Fetched {
             body,
             content_type,
             validators,
             final_url,
-        } => (body, content_type, validators, final_url),
+            moved_to,
+        }) => (body, content_type, validators, final_url, moved_to),
+        Err(FetchError::Gone { url: gone }) => {
+            let msg = format!("{gone} answered 410 Gone: the publisher removed this feed");
+            tracing::warn!(feed = %src.name, "{msg}; disabling it");
+            app.store.disable_feed(src.id, &msg, ts).await?;
+            return Ok(report(FeedOutcome::Gone(msg)));
+        }
+        Err(e) => {
+            let retry_after = match &e {
+                FetchError::Status { retry_after, .. } => retry_after.map(|d| d.as_secs() as i64),
+                _ => None,
+            };
+            let msg = e.to_string();
+            tracing::warn!(feed = %src.name, error = %msg, "feed failed");
+            app.store
+                .record_fetch_error(src.id, &msg, retry_after, ts)
+                .await?;
+            return Ok(report(FeedOutcome::Failed(msg)));
+        }
     };
+    if let Some(new_url) = &moved_to {
+        tracing::warn!(feed = %src.name, from = %url, to = %new_url, "feed moved permanently; fetching it from the new address (update the config)");
+        app.store.set_fetch_url(src.id, new_url).await?;
+    }
     let base = url::Url::parse(&final_url)
         .ok()
         .or_else(|| src.location.base_url());
     let parsed = match parse_feed(&body, content_type.as_deref(), &url, base.as_ref()) {
         Ok(p) => p,
-        Err(e) => return fail(format!("{url}: {e}")).await,
+        Err(e) => {
+            let msg = format!("{final_url}: {e}");
+            tracing::warn!(feed = %src.name, error = %msg, "feed failed");
+            app.store.record_fetch_error(src.id, &msg, None, ts).await?;
+            return Ok(report(FeedOutcome::Failed(msg)));
+        }
     };
+    if !parsed.repairs.is_empty() {
+        tracing::info!(feed = %src.name, repairs = ?parsed.repairs, "feed repaired before parsing");
+    }
     let excerpt_words = app.config.summary.excerpt_words;
     let mut new = 0;
     for item in &parsed.items {
@@ -235,7 +311,7 @@ async fn refresh_one(app: &App, src: FeedSource, now: DateTime<Utc>) -> anyhow::
             TextSource::Excerpt
         };
         let canonical = item.link.as_deref().map(canonical_link);
-        // Undated entries count from when we first saw them.
+        // Undated entries count from when we first saw them; future dates are clamped to now.
         let published = item.published.unwrap_or(now).min(now);
         if app
             .store
@@ -246,7 +322,7 @@ async fn refresh_one(app: &App, src: FeedSource, now: DateTime<Utc>) -> anyhow::
                 published,
                 &text,
                 source,
-                now.timestamp(),
+                ts,
             )
             .await?
         {
@@ -254,12 +330,14 @@ async fn refresh_one(app: &App, src: FeedSource, now: DateTime<Utc>) -> anyhow::
         }
     }
     app.store
-        .record_fetch_success(src.id, Some(&validators), new, now.timestamp())
+        .record_fetch_success(src.id, Some(&validators), new, ts)
         .await?;
     tracing::info!(feed = %src.name, items = parsed.items.len(), new, "feed refreshed");
     Ok(report(FeedOutcome::Fetched {
         items: parsed.items.len(),
         new,
+        repairs: parsed.repairs,
+        moved_to,
     }))
 }
 
@@ -432,7 +510,7 @@ async fn fetch_pages(
                     out.insert(id, page.text);
                 }
             }
-            Ok(FetchOutcome::NotModified) => {}
+            Ok(FetchOutcome::NotModified { .. }) => {}
             Err(e) => {
                 tracing::warn!(link = %link, error = %e, "article page not fetched");
                 if mode == BuildMode::Publish {

@@ -1,11 +1,15 @@
 //! Bounded HTTP and local-file fetching. Every fetch has a connect timeout, a
 //! total timeout, a redirect cap and a body-size cap enforced while streaming.
+//! Redirects are followed here rather than by reqwest, so that a permanent
+//! move and a loop can be told apart and reported.
 
 use super::{FeedLocation, FeedSource};
 use crate::config::FetchSettings;
 use futures_util::StreamExt;
 use reqwest::StatusCode;
-use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use reqwest::header::{
+    ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER,
+};
 use std::path::Path;
 use std::time::Duration;
 
@@ -18,29 +22,59 @@ pub struct Validators {
 
 #[derive(Debug)]
 pub enum FetchOutcome {
-    NotModified,
+    /// 304: nothing to parse; the server may still have sent new validators.
+    NotModified { validators: Validators },
     Fetched {
         body: Vec<u8>,
         content_type: Option<String>,
         validators: Validators,
         final_url: String,
+        /// Set when every redirect on the way was permanent (301/308): the
+        /// feed has moved and should be fetched from here from now on.
+        moved_to: Option<String>,
     },
 }
 
+/// What went wrong, in words a person understands.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error("cannot reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
-    #[error("{url} timed out after {secs} s")]
+    #[error("{url} did not finish answering within {secs} s")]
     Timeout { url: String, secs: u64 },
-    #[error("{url} answered HTTP {status}")]
-    Status { url: String, status: u16 },
-    #[error("{url} is larger than the {limit}-byte cap")]
+    #[error("{url} answered HTTP {status} ({})", status_words(*status))]
+    Status {
+        url: String,
+        status: u16,
+        /// From Retry-After on 429 and 503.
+        retry_after: Option<Duration>,
+    },
+    #[error("{url} answered 410 Gone: the publisher removed this feed")]
+    Gone { url: String },
+    #[error("{url} sent more than {limit} bytes (fetch.max_body_bytes)")]
     TooLarge { url: String, limit: u64 },
+    #[error("{url} redirects in a loop")]
+    RedirectLoop { url: String },
+    #[error("{url} redirected more than {limit} times")]
+    TooManyRedirects { url: String, limit: usize },
     #[error("cannot read {path}: {reason}")]
     File { path: String, reason: String },
     #[error("{url}: {reason}")]
     Refused { url: String, reason: String },
+}
+
+fn status_words(status: u16) -> &'static str {
+    match status {
+        400 => "bad request",
+        401 | 403 => "access denied",
+        404 => "not found",
+        429 => "too many requests",
+        500 => "server error",
+        502 | 504 => "gateway error",
+        503 => "service unavailable",
+        s if s >= 500 => "server error",
+        _ => "unexpected status",
+    }
 }
 
 pub struct Fetcher {
@@ -54,7 +88,7 @@ impl Fetcher {
             .user_agent(settings.user_agent.clone())
             .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
             .timeout(Duration::from_secs(settings.timeout_secs))
-            .redirect(reqwest::redirect::Policy::limited(settings.max_redirects))
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self {
             client,
@@ -66,22 +100,37 @@ impl Fetcher {
         &self.settings
     }
 
-    /// Fetches a feed, conditionally when validators are known.
-    pub async fn fetch_feed(&self, feed: &FeedSource) -> Result<FetchOutcome, FetchError> {
+    /// Fetches a feed, conditionally when validators are known. `url`
+    /// overrides the configured one (after a permanent redirect).
+    pub async fn fetch_feed(
+        &self,
+        feed: &FeedSource,
+        url: Option<&str>,
+    ) -> Result<FetchOutcome, FetchError> {
         match &feed.location {
             FeedLocation::Local(path) => self.read_local(path).await,
-            FeedLocation::Remote(url) => {
-                let mut req = self.client.get(url.clone()).header(
+            FeedLocation::Remote(configured) => {
+                let start = url
+                    .and_then(|u| url::Url::parse(u).ok())
+                    .unwrap_or_else(|| configured.clone());
+                let mut headers = reqwest::header::HeaderMap::new();
+                headers.insert(
                     reqwest::header::ACCEPT,
-                    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
+                    reqwest::header::HeaderValue::from_static(
+                        "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5",
+                    ),
                 );
-                if let Some(etag) = &feed.etag {
-                    req = req.header(IF_NONE_MATCH, etag);
-                }
-                if let Some(lm) = &feed.last_modified {
-                    req = req.header(IF_MODIFIED_SINCE, lm);
-                }
-                self.send(req, url.as_str()).await
+                let mut put = |name, value: &Option<String>| {
+                    if let Some(v) = value
+                        .as_deref()
+                        .and_then(|v| reqwest::header::HeaderValue::from_str(v).ok())
+                    {
+                        headers.insert(name, v);
+                    }
+                };
+                put(IF_NONE_MATCH, &feed.etag);
+                put(IF_MODIFIED_SINCE, &feed.last_modified);
+                self.get(start, headers).await
             }
         }
     }
@@ -99,7 +148,7 @@ impl Fetcher {
             reason: format!("not a URL: {e}"),
         })?;
         match url.scheme() {
-            "http" | "https" => self.send(self.client.get(url.clone()), url.as_str()).await,
+            "http" | "https" => self.get(url, reqwest::header::HeaderMap::new()).await,
             "file" => {
                 let refuse = |reason: &str| FetchError::Refused {
                     url: link.to_string(),
@@ -139,38 +188,92 @@ impl Fetcher {
             content_type: None,
             validators: Validators::default(),
             final_url: super::file_url(path),
+            moved_to: None,
         })
     }
 
-    async fn send(
+    /// GET with redirects followed by hand, at most `max_redirects` hops.
+    async fn get(
         &self,
-        req: reqwest::RequestBuilder,
-        url: &str,
+        start: url::Url,
+        headers: reqwest::header::HeaderMap,
     ) -> Result<FetchOutcome, FetchError> {
-        let classify = |e: reqwest::Error| {
-            if e.is_timeout() {
-                FetchError::Timeout {
-                    url: url.to_string(),
-                    secs: self.settings.timeout_secs,
+        let first = start.to_string();
+        let mut url = start;
+        let mut all_permanent = true;
+        let mut seen = vec![url.clone()];
+        for hop in 0..=self.settings.max_redirects {
+            let resp = self
+                .client
+                .get(url.clone())
+                .headers(headers.clone())
+                .send()
+                .await
+                .map_err(|e| self.classify(&url, e))?;
+            let status = resp.status();
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                let Some(next) = resp
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| url.join(l).ok())
+                else {
+                    return Err(FetchError::Status {
+                        url: url.to_string(),
+                        status: status.as_u16(),
+                        retry_after: None,
+                    });
+                };
+                if hop == self.settings.max_redirects {
+                    return Err(FetchError::TooManyRedirects {
+                        url: first,
+                        limit: self.settings.max_redirects,
+                    });
                 }
-            } else {
-                FetchError::Unreachable {
-                    url: url.to_string(),
-                    reason: error_chain(&e),
+                if seen.contains(&next) {
+                    return Err(FetchError::RedirectLoop { url: first });
                 }
+                if next.scheme() != "http" && next.scheme() != "https" {
+                    return Err(FetchError::Refused {
+                        url: first,
+                        reason: format!("redirects to {next}, which is not http(s)"),
+                    });
+                }
+                all_permanent &= matches!(
+                    status,
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+                );
+                seen.push(next.clone());
+                url = next;
+                continue;
             }
-        };
-        let resp = req.send().await.map_err(classify)?;
-        let status = resp.status();
-        if status == StatusCode::NOT_MODIFIED {
-            return Ok(FetchOutcome::NotModified);
+            let moved_to = (hop > 0 && all_permanent).then(|| url.to_string());
+            return self.read(resp, url.as_str(), moved_to).await;
         }
-        if !status.is_success() {
-            return Err(FetchError::Status {
+        unreachable!("the loop returns on its last hop")
+    }
+
+    fn classify(&self, url: &url::Url, e: reqwest::Error) -> FetchError {
+        if e.is_timeout() {
+            FetchError::Timeout {
                 url: url.to_string(),
-                status: status.as_u16(),
-            });
+                secs: self.settings.timeout_secs,
+            }
+        } else {
+            FetchError::Unreachable {
+                url: url.to_string(),
+                reason: error_chain(&e),
+            }
         }
+    }
+
+    async fn read(
+        &self,
+        resp: reqwest::Response,
+        url: &str,
+        moved_to: Option<String>,
+    ) -> Result<FetchOutcome, FetchError> {
+        let status = resp.status();
         let header = |name| {
             resp.headers()
                 .get(name)
@@ -181,25 +284,52 @@ impl Fetcher {
             etag: header(ETAG),
             last_modified: header(LAST_MODIFIED),
         };
-        let content_type = header(reqwest::header::CONTENT_TYPE);
-        let final_url = resp.url().to_string();
-        let limit = self.settings.max_body_bytes;
-        if resp.content_length().is_some_and(|n| n > limit) {
-            return Err(FetchError::TooLarge {
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(FetchOutcome::NotModified { validators });
+        }
+        if status == StatusCode::GONE {
+            return Err(FetchError::Gone {
                 url: url.to_string(),
-                limit,
             });
+        }
+        if !status.is_success() {
+            let retry_after = matches!(
+                status,
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+            )
+            .then(|| header(RETRY_AFTER).and_then(|v| parse_retry_after(&v, chrono::Utc::now())))
+            .flatten();
+            return Err(FetchError::Status {
+                url: url.to_string(),
+                status: status.as_u16(),
+                retry_after,
+            });
+        }
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let limit = self.settings.max_body_bytes;
+        let too_large = || FetchError::TooLarge {
+            url: url.to_string(),
+            limit,
+        };
+        if resp.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large());
         }
         // Count decoded bytes as they arrive, so a compression bomb stops at the cap.
         let mut body = Vec::new();
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(classify)?;
+            let chunk = chunk.map_err(|e| {
+                match self.classify(&url::Url::parse(url).expect("a fetched URL"), e) {
+                    // A decoder error mid-stream is the body's fault, not the network's.
+                    FetchError::Unreachable { url, reason } => FetchError::Unreachable {
+                        url,
+                        reason: format!("the response broke off: {reason}"),
+                    },
+                    other => other,
+                }
+            })?;
             if body.len() as u64 + chunk.len() as u64 > limit {
-                return Err(FetchError::TooLarge {
-                    url: url.to_string(),
-                    limit,
-                });
+                return Err(too_large());
             }
             body.extend_from_slice(&chunk);
         }
@@ -207,9 +337,22 @@ impl Fetcher {
             body,
             content_type,
             validators,
-            final_url,
+            final_url: url.to_string(),
+            moved_to,
         })
     }
+}
+
+/// Retry-After is either seconds or an HTTP date. Capped at a week.
+pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    const WEEK: u64 = 7 * 24 * 3600;
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs.min(WEEK)));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let secs = (at.with_timezone(&chrono::Utc) - now).num_seconds().max(0) as u64;
+    Some(Duration::from_secs(secs.min(WEEK)))
 }
 
 /// reqwest hides the useful part (refused, DNS failure) in the source chain.
@@ -241,6 +384,27 @@ mod tests {
         std::fs::write(root.join("pages/a.html"), "<p>hello</p>").unwrap();
         std::fs::write(tmp.path().join("secret.txt"), "secret").unwrap();
         (tmp, root)
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        use chrono::TimeZone;
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 20, 12, 0, 0)
+            .unwrap();
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Fri, 20 Nov 2026 12:05:00 GMT", now),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(
+            parse_retry_after("99999999", now),
+            Some(Duration::from_secs(7 * 24 * 3600))
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
     }
 
     #[tokio::test]

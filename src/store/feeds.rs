@@ -2,12 +2,27 @@ use super::{Store, from_ts};
 use crate::feeds::fetch::Validators;
 use chrono::{DateTime, Utc};
 
+/// What refresh needs to know before fetching a feed.
+#[derive(Debug, Clone)]
+pub struct FeedState {
+    pub id: i64,
+    pub validators: Validators,
+    pub fetch_url: Option<String>,
+    pub next_check_at: Option<DateTime<Utc>>,
+    pub disabled: bool,
+    pub last_error: Option<String>,
+}
+
 /// What `roundup feeds` shows for one feed.
 #[derive(Debug, Clone)]
 pub struct FeedStatus {
     pub id: i64,
     pub url: String,
+    pub fetch_url: Option<String>,
     pub name: String,
+    pub last_status: Option<String>,
+    pub disabled: bool,
+    pub failing_since: Option<DateTime<Utc>>,
     pub consecutive_errors: i64,
     pub last_error: Option<String>,
     pub last_fetch_at: Option<DateTime<Utc>>,
@@ -18,24 +33,84 @@ pub struct FeedStatus {
 }
 
 impl Store {
-    /// Registers a configured feed (or renames it) and returns its id and validators.
-    pub async fn upsert_feed(&self, url: &str, name: &str) -> anyhow::Result<(i64, Validators)> {
-        let row: (i64, Option<String>, Option<String>) = sqlx::query_as(
+    /// Registers a configured feed (or renames it) and returns what the store knows of it.
+    pub async fn upsert_feed(&self, url: &str, name: &str) -> anyhow::Result<FeedState> {
+        type Row = (
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            i64,
+            Option<String>,
+        );
+        let row: Row = sqlx::query_as(
             "INSERT INTO feeds (url, name) VALUES (?, ?)
              ON CONFLICT (url) DO UPDATE SET name = excluded.name
-             RETURNING id, etag, last_modified",
+             RETURNING id, etag, last_modified, fetch_url, next_check_at, disabled, last_error",
         )
         .bind(url)
         .bind(name)
         .fetch_one(&self.pool)
         .await?;
-        Ok((
-            row.0,
-            Validators {
+        Ok(FeedState {
+            id: row.0,
+            validators: Validators {
                 etag: row.1,
                 last_modified: row.2,
             },
-        ))
+            fetch_url: row.3,
+            next_check_at: row.4.map(from_ts),
+            disabled: row.5 != 0,
+            last_error: row.6,
+        })
+    }
+
+    /// A 304: nothing new, but the feed is healthy and may have sent new validators.
+    pub async fn record_not_modified(
+        &self,
+        feed_id: i64,
+        validators: &Validators,
+        now: i64,
+    ) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE feeds SET consecutive_errors = 0, last_error = NULL, last_fetch_at = ?1, last_success_at = ?1,
+                 etag = COALESCE(?2, etag), last_modified = COALESCE(?3, last_modified),
+                 next_check_at = NULL, last_status = 'not_modified', failing_since = NULL
+             WHERE id = ?4",
+        )
+        .bind(now)
+        .bind(&validators.etag)
+        .bind(&validators.last_modified)
+        .bind(feed_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// After a permanent redirect, the feed is fetched from its new address.
+    pub async fn set_fetch_url(&self, feed_id: i64, url: &str) -> anyhow::Result<()> {
+        sqlx::query("UPDATE feeds SET fetch_url = ? WHERE id = ?")
+            .bind(url)
+            .bind(feed_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// 410 Gone: stop fetching it; `roundup feeds` says why.
+    pub async fn disable_feed(&self, feed_id: i64, reason: &str, now: i64) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE feeds SET disabled = 1, last_status = 'gone', last_error = ?, last_fetch_at = ?,
+                 consecutive_errors = consecutive_errors + 1, failing_since = COALESCE(failing_since, last_fetch_at)
+             WHERE id = ?",
+        )
+        .bind(reason)
+        .bind(now)
+        .bind(feed_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     pub async fn record_fetch_success(
@@ -49,7 +124,7 @@ impl Store {
             "UPDATE feeds SET consecutive_errors = 0, last_error = NULL, last_fetch_at = ?1, last_success_at = ?1,
                  etag = COALESCE(?2, etag), last_modified = COALESCE(?3, last_modified),
                  last_new_item_at = CASE WHEN ?4 > 0 THEN ?1 ELSE last_new_item_at END,
-                 next_check_at = NULL
+                 next_check_at = NULL, last_status = 'ok', failing_since = NULL
              WHERE id = ?5",
         )
         .bind(now)
@@ -62,20 +137,24 @@ impl Store {
         Ok(())
     }
 
-    /// Counts the failure and schedules the next try with exponential backoff.
+    /// Counts the failure and schedules the next try: exponential backoff
+    /// (5 min doubling, at most a day), or later if the server asked for it.
     pub async fn record_fetch_error(
         &self,
         feed_id: i64,
         error: &str,
+        retry_after_secs: Option<i64>,
         now: i64,
     ) -> anyhow::Result<()> {
         sqlx::query(
             "UPDATE feeds SET consecutive_errors = consecutive_errors + 1, last_error = ?1, last_fetch_at = ?2,
-                 next_check_at = ?2 + MIN(86400, 300 * (1 << MIN(consecutive_errors, 10)))
-             WHERE id = ?3",
+                 next_check_at = ?2 + MAX(COALESCE(?3, 0), MIN(86400, 300 * (1 << MIN(consecutive_errors, 10)))),
+                 last_status = 'error', failing_since = COALESCE(failing_since, ?2)
+             WHERE id = ?4",
         )
         .bind(error)
         .bind(now)
+        .bind(retry_after_secs)
         .bind(feed_id)
         .execute(&self.pool)
         .await?;
@@ -94,10 +173,15 @@ impl Store {
             Option<i64>,
             Option<i64>,
             i64,
+            Option<String>,
+            Option<String>,
+            i64,
+            Option<i64>,
         );
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT f.id, f.url, f.name, f.consecutive_errors, f.last_error, f.last_fetch_at, f.last_success_at,
-                    f.last_new_item_at, f.next_check_at, (SELECT COUNT(*) FROM items i WHERE i.feed_id = f.id)
+                    f.last_new_item_at, f.next_check_at, (SELECT COUNT(*) FROM items i WHERE i.feed_id = f.id),
+                    f.fetch_url, f.last_status, f.disabled, f.failing_since
              FROM feeds f ORDER BY f.name",
         )
         .fetch_all(&self.pool)
@@ -115,6 +199,10 @@ impl Store {
                 last_new_item_at: r.7.map(from_ts),
                 next_check_at: r.8.map(from_ts),
                 item_count: r.9,
+                fetch_url: r.10,
+                last_status: r.11,
+                disabled: r.12 != 0,
+                failing_since: r.13.map(from_ts),
             })
             .collect())
     }

@@ -8,7 +8,7 @@ mod ledger;
 mod subscribers;
 
 pub use editions::StoredEdition;
-pub use feeds::FeedStatus;
+pub use feeds::{FeedState, FeedStatus};
 pub use items::StoredItem;
 pub use ledger::{Claimed, DeliveryCounts, FailedDelivery};
 pub use subscribers::{AddOutcome, Subscriber};
@@ -25,11 +25,18 @@ pub struct Store {
 }
 
 /// Migrations in order; each runs once, in a transaction.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "feed_health",
+        include_str!("../../migrations/sqlite/0002_feed_health.sql"),
+    ),
+];
 
 impl Store {
     /// Opens (creating if missing) the database and applies pending migrations.

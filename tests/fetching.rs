@@ -1,0 +1,365 @@
+//! Feed fetching against misbehaving servers. Every case must leave the
+//! run going, record the feed's error in plain words, and lose nothing else.
+
+use chrono::Utc;
+use roundup::config::Config;
+use roundup::pipeline::{self, App, FeedOutcome, RefreshReport};
+use std::io::Write;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn rss(title: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title><item><title>{title}</title><link>https://example.com/{title}</link><guid>{title}</guid></item></channel></rss>"#
+    )
+}
+
+fn app_config(dir: &std::path::Path, feeds: &[(&str, String)]) -> Config {
+    let mut text = format!(
+        "[database]\nurl = \"sqlite://{}\"\n[fetch]\ntimeout_secs = 2\nconnect_timeout_secs = 2\nmax_body_bytes = 65536\nper_host = 4\n",
+        dir.join("t.db").display()
+    );
+    for (name, url) in feeds {
+        text.push_str(&format!("[[feeds]]\nname = \"{name}\"\nurl = \"{url}\"\n"));
+    }
+    let path = dir.join("c.toml");
+    Config::from_toml(&text, &path, &[]).unwrap()
+}
+
+fn outcome<'a>(r: &'a RefreshReport, name: &str) -> &'a FeedOutcome {
+    &r.feeds
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no report for {name}"))
+        .outcome
+}
+
+fn failed_with(r: &RefreshReport, name: &str, words: &str) {
+    match outcome(r, name) {
+        FeedOutcome::Failed(e) => assert!(e.contains(words), "{name}: {e:?} lacks {words:?}"),
+        other => panic!("{name}: expected a failure, got {other:?}"),
+    }
+}
+
+/// A server that sends headers, part of a body, then nothing.
+async fn stalling_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: 5000\r\n\r\n<rss version=\"2.0\"><channel>")
+                    .await;
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            });
+        }
+    });
+    format!("http://{addr}/feed")
+}
+
+fn gzip_bomb() -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..20 {
+        e.write_all(&zeros).unwrap();
+    }
+    e.finish().unwrap()
+}
+
+#[tokio::test]
+async fn misbehaving_feeds_fail_alone_in_plain_words() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = MockServer::start().await;
+    let ok = |body: String| {
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "application/rss+xml")
+            .set_body_string(body)
+    };
+    Mock::given(path("/good"))
+        .respond_with(ok(rss("good-item")))
+        .mount(&s)
+        .await;
+    Mock::given(path("/big"))
+        .respond_with(ok(format!(
+            "<rss version=\"2.0\"><channel>{}</channel></rss>",
+            "x".repeat(100_000)
+        )))
+        .mount(&s)
+        .await;
+    Mock::given(path("/bomb"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-encoding", "gzip")
+                .insert_header("content-type", "application/rss+xml")
+                .set_body_bytes(gzip_bomb()),
+        )
+        .mount(&s)
+        .await;
+    Mock::given(path("/loop-a"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "/loop-b"))
+        .mount(&s)
+        .await;
+    Mock::given(path("/loop-b"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "/loop-a"))
+        .mount(&s)
+        .await;
+    Mock::given(path("/html"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/html")
+                .set_body_string("<!DOCTYPE html><html><body>Welcome to our site</body></html>"),
+        )
+        .mount(&s)
+        .await;
+    let cp1252 = b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><rss version=\"2.0\"><channel><title>c</title><item><title>Caf\xe9 \x93open\x94</title><guid>1</guid></item></channel></rss>".to_vec();
+    Mock::given(path("/cp1252"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(cp1252))
+        .mount(&s)
+        .await;
+    let mislabelled = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>c</title><item><title>na\xefve r\xe9sum\xe9</title><guid>2</guid></item></channel></rss>".to_vec();
+    Mock::given(path("/mislabelled"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(mislabelled))
+        .mount(&s)
+        .await;
+    Mock::given(path("/empty"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&s)
+        .await;
+    Mock::given(path("/error"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&s)
+        .await;
+    Mock::given(path("/gone"))
+        .respond_with(ResponseTemplate::new(410))
+        .mount(&s)
+        .await;
+    let stall = stalling_server().await;
+
+    let u = |p: &str| format!("{}{p}", s.uri());
+    let feeds = vec![
+        ("good", u("/good")),
+        ("big", u("/big")),
+        ("bomb", u("/bomb")),
+        ("loop", u("/loop-a")),
+        ("html", u("/html")),
+        ("cp1252", u("/cp1252")),
+        ("mislabelled", u("/mislabelled")),
+        ("empty", u("/empty")),
+        ("error", u("/error")),
+        ("gone", u("/gone")),
+        ("stall", stall),
+    ];
+    let app = App::new(app_config(tmp.path(), &feeds)).await.unwrap();
+    let r = pipeline::refresh(&app, Utc::now()).await.unwrap();
+
+    assert!(
+        matches!(outcome(&r, "good"), FeedOutcome::Fetched { new: 1, .. }),
+        "{:?}",
+        outcome(&r, "good")
+    );
+    failed_with(&r, "big", "sent more than 65536 bytes");
+    failed_with(&r, "bomb", "sent more than 65536 bytes");
+    failed_with(&r, "loop", "redirects in a loop");
+    failed_with(&r, "html", "HTML page, not a feed");
+    failed_with(&r, "empty", "empty document");
+    failed_with(&r, "error", "answered HTTP 500 (server error)");
+    failed_with(&r, "stall", "did not finish answering within 2 s");
+    assert!(matches!(outcome(&r, "gone"), FeedOutcome::Gone(e) if e.contains("410 Gone")));
+
+    let titles: Vec<String> = app
+        .store
+        .items_since(chrono::DateTime::from_timestamp(0, 0).unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    assert!(titles.contains(&"Café “open”".to_string()), "{titles:?}");
+    assert!(titles.contains(&"naïve résumé".to_string()), "{titles:?}");
+    assert!(titles.contains(&"good-item".to_string()));
+
+    // Every failure is on record with its words, and the next check is pushed back.
+    let status = app.store.feed_statuses().await.unwrap();
+    for name in ["big", "bomb", "loop", "html", "empty", "error", "stall"] {
+        let f = status.iter().find(|f| f.name == name).unwrap();
+        assert_eq!(f.consecutive_errors, 1, "{name}");
+        assert!(
+            f.last_error.as_deref().is_some_and(|e| !e.is_empty()),
+            "{name}"
+        );
+        assert!(f.next_check_at.is_some_and(|t| t > Utc::now()), "{name}");
+    }
+    assert!(status.iter().find(|f| f.name == "gone").unwrap().disabled);
+
+    // The next refresh skips the failing and the gone ones, and says so.
+    let again = pipeline::refresh(&app, Utc::now()).await.unwrap();
+    for name in ["big", "error", "stall"] {
+        assert!(
+            matches!(outcome(&again, name), FeedOutcome::Skipped(w) if w.contains("backing off until")),
+            "{name}"
+        );
+    }
+    assert!(matches!(outcome(&again, "gone"), FeedOutcome::Skipped(w) if w.contains("disabled")));
+}
+
+#[tokio::test]
+async fn conditional_get_round_trips_the_validators() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/feed"))
+        .and(header("if-none-match", "\"v1\""))
+        .respond_with(ResponseTemplate::new(304).insert_header("etag", "\"v2\""))
+        .with_priority(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/feed"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "\"v1\"")
+                .insert_header("last-modified", "Fri, 20 Nov 2026 10:00:00 GMT")
+                .set_body_string(rss("one")),
+        )
+        .with_priority(2)
+        .mount(&s)
+        .await;
+    let app = App::new(app_config(
+        tmp.path(),
+        &[("f", format!("{}/feed", s.uri()))],
+    ))
+    .await
+    .unwrap();
+
+    let first = pipeline::refresh(&app, Utc::now()).await.unwrap();
+    assert!(matches!(
+        outcome(&first, "f"),
+        FeedOutcome::Fetched { new: 1, .. }
+    ));
+    let second = pipeline::refresh(&app, Utc::now()).await.unwrap();
+    assert!(matches!(outcome(&second, "f"), FeedOutcome::NotModified));
+
+    let reqs = s.received_requests().await.unwrap();
+    assert_eq!(reqs.len(), 2);
+    assert!(reqs[0].headers.get("if-none-match").is_none());
+    assert_eq!(reqs[1].headers.get("if-none-match").unwrap(), "\"v1\"");
+    assert_eq!(
+        reqs[1].headers.get("if-modified-since").unwrap(),
+        "Fri, 20 Nov 2026 10:00:00 GMT"
+    );
+    // The 304's new ETag is kept for next time.
+    let etag: String = sqlx::query_scalar("SELECT etag FROM feeds")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(etag, "\"v2\"");
+    let st = app.store.feed_statuses().await.unwrap();
+    assert_eq!(st[0].last_status.as_deref(), Some("not_modified"));
+}
+
+#[tokio::test]
+async fn retry_after_on_429_sets_the_next_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = MockServer::start().await;
+    Mock::given(path("/feed"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "7200"))
+        .mount(&s)
+        .await;
+    let app = App::new(app_config(
+        tmp.path(),
+        &[("f", format!("{}/feed", s.uri()))],
+    ))
+    .await
+    .unwrap();
+    let before = Utc::now();
+    let r = pipeline::refresh(&app, before).await.unwrap();
+    failed_with(&r, "f", "HTTP 429 (too many requests)");
+    let st = app.store.feed_statuses().await.unwrap();
+    let next = st[0].next_check_at.unwrap();
+    assert!(next >= before + chrono::Duration::seconds(7199), "{next}");
+    let again = pipeline::refresh(&app, Utc::now()).await.unwrap();
+    assert!(matches!(outcome(&again, "f"), FeedOutcome::Skipped(_)));
+    assert_eq!(
+        s.received_requests().await.unwrap().len(),
+        1,
+        "no request while backing off"
+    );
+}
+
+#[tokio::test]
+async fn a_permanent_redirect_updates_the_stored_url() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = MockServer::start().await;
+    Mock::given(path("/old"))
+        .respond_with(ResponseTemplate::new(301).insert_header("location", "/new"))
+        .mount(&s)
+        .await;
+    Mock::given(path("/new"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(rss("moved")))
+        .mount(&s)
+        .await;
+    let app = App::new(app_config(tmp.path(), &[("f", format!("{}/old", s.uri()))]))
+        .await
+        .unwrap();
+    let r = pipeline::refresh(&app, Utc::now()).await.unwrap();
+    match outcome(&r, "f") {
+        FeedOutcome::Fetched {
+            moved_to: Some(to),
+            new: 1,
+            ..
+        } => assert_eq!(to, &format!("{}/new", s.uri())),
+        other => panic!("{other:?}"),
+    }
+    let st = app.store.feed_statuses().await.unwrap();
+    assert_eq!(
+        st[0].fetch_url.as_deref(),
+        Some(format!("{}/new", s.uri()).as_str())
+    );
+    pipeline::refresh(&app, Utc::now()).await.unwrap();
+    let paths: Vec<String> = s
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert_eq!(
+        paths,
+        vec!["/old", "/new", "/new"],
+        "the second refresh goes straight to the new address"
+    );
+}
+
+#[tokio::test]
+async fn a_temporary_redirect_is_followed_but_not_remembered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = MockServer::start().await;
+    Mock::given(path("/feed"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "/elsewhere"))
+        .mount(&s)
+        .await;
+    Mock::given(path("/elsewhere"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(rss("x")))
+        .mount(&s)
+        .await;
+    let app = App::new(app_config(
+        tmp.path(),
+        &[("f", format!("{}/feed", s.uri()))],
+    ))
+    .await
+    .unwrap();
+    let r = pipeline::refresh(&app, Utc::now()).await.unwrap();
+    assert!(matches!(
+        outcome(&r, "f"),
+        FeedOutcome::Fetched { moved_to: None, .. }
+    ));
+    assert!(
+        app.store.feed_statuses().await.unwrap()[0]
+            .fetch_url
+            .is_none()
+    );
+}
