@@ -5,6 +5,21 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     let cli = roundup::cli::Cli::parse();
     roundup::cli::init_logging();
+    // Parsers run under catch_unwind so one odd document cannot stop a
+    // batch; a panic there is worth one log line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!("internal error{place}: {what}");
+    }));
     match roundup::cli::run(cli).await {
         Ok(code) => code,
         Err(e) => {

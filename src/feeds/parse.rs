@@ -201,8 +201,11 @@ pub fn canonical_link(link: &str) -> String {
 }
 
 fn clean_inline(s: &str) -> String {
-    let text = if s.contains('<') || s.contains('&') {
+    // Only markup needs a DOM; entities alone decode directly (much cheaper).
+    let text = if s.contains('<') {
         html_to_text(s)
+    } else if s.contains('&') {
+        html_escape::decode_html_entities(s).into_owned()
     } else {
         s.to_string()
     };

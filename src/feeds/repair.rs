@@ -20,37 +20,48 @@ static ATOM03_UPDATED: LazyLock<Regex> =
 
 /// Cheap fixes that apply to documents feed-rs would otherwise misread:
 /// leading junk, any charset other than UTF-8 (feed-rs reads only UTF-8
-/// reliably), and Atom 0.3. `charset` is the HTTP Content-Type's, if any.
-/// Returns the document and what was changed.
+/// reliably), Atom 0.3, Atom text types feed-rs rejects, `<rss>` without a
+/// version it knows, and RSS 1.0 items without a link. `charset` is the HTTP
+/// Content-Type's, if any. Returns the document and what was changed.
 pub fn normalize<'a>(body: &'a [u8], charset: Option<&str>) -> (Cow<'a, [u8]>, Vec<&'static str>) {
     let mut fixes = Vec::new();
     let body = trim_leading_junk(body);
-    let mut doc: Cow<'a, [u8]> = Cow::Borrowed(body);
-    if let Some((utf8, fix)) = to_utf8(body, charset) {
-        fixes.push(fix);
-        doc = Cow::Owned(utf8.into_bytes());
+    // From here on the text is valid UTF-8: either it was, or it was decoded.
+    let mut text: Cow<'a, str> = match to_utf8(body, charset) {
+        Some((utf8, fix)) => {
+            fixes.push(fix);
+            Cow::Owned(utf8)
+        }
+        None => match std::str::from_utf8(body) {
+            Ok(t) => declare_utf8(t).map_or(Cow::Borrowed(t), Cow::Owned),
+            Err(_) => Cow::Owned(String::from_utf8_lossy(body).into_owned()),
+        },
+    };
+    if text.contains(ATOM03_NS) {
+        let t = text.replace(ATOM03_NS, ATOM10_NS);
+        let t = ATOM03_PUBLISHED.replace_all(&t, "<$1${2}published");
+        let t = ATOM03_UPDATED
+            .replace_all(&t, "<$1${2}updated")
+            .into_owned();
+        text = Cow::Owned(t);
     }
-    if contains(&doc, ATOM03_NS.as_bytes()) {
-        let text = String::from_utf8_lossy(&doc);
-        let text = text.replace(ATOM03_NS, ATOM10_NS);
-        let text = ATOM03_PUBLISHED.replace_all(&text, "<$1${2}published");
-        let text = ATOM03_UPDATED.replace_all(&text, "<$1${2}updated");
-        doc = Cow::Owned(text.into_owned().into_bytes());
+    if text.contains(ATOM10_NS) && ATOM_NEEDS_TYPE_FIX.is_match(&text) {
+        let t = ATOM_TYPED.replace_all(&text, atom_type).into_owned();
+        text = Cow::Owned(t);
     }
-    if contains(&doc, ATOM10_NS.as_bytes())
-        && let Cow::Owned(t) = ATOM_TYPED.replace_all(&String::from_utf8_lossy(&doc), atom_type)
+    if let Some(t) = fix_rss_version(&text) {
+        text = Cow::Owned(t);
+    }
+    if text.contains(RSS1_NS)
+        && let Some(t) = mark_linkless_rss1_items(&text)
     {
-        doc = Cow::Owned(t.into_bytes());
+        text = Cow::Owned(t);
     }
-    if let Some(t) = fix_rss_version(&String::from_utf8_lossy(&doc)) {
-        doc = Cow::Owned(t.into_bytes());
-    }
-    if contains(&doc, RSS1_NS.as_bytes())
-        && let Some(t) = mark_linkless_rss1_items(&String::from_utf8_lossy(&doc))
-    {
-        doc = Cow::Owned(t.into_bytes());
-    }
-    (doc, fixes)
+    let bytes = match text {
+        Cow::Borrowed(t) => Cow::Borrowed(t.as_bytes()),
+        Cow::Owned(t) => Cow::Owned(t.into_bytes()),
+    };
+    (bytes, fixes)
 }
 
 /// feed-rs drops RSS 1.0 items that have no link; feedparser keeps them.
@@ -58,22 +69,59 @@ pub fn normalize<'a>(body: &'a [u8], charset: Option<&str>) -> (Cow<'a, [u8]>, V
 pub const MISSING_LINK: &str = "https://missing-link.invalid/";
 const RSS1_NS: &str = "http://purl.org/rss/1.0/";
 
-static RSS1_ITEM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?s)(<(?:[\w.-]+:)?item\b[^>]*>)(.*?)(</(?:[\w.-]+:)?item>)")
-        .expect("static regex")
-});
-
 fn mark_linkless_rss1_items(text: &str) -> Option<String> {
+    // A plain scan: a lazy capturing regex over whole documents was half of
+    // all parse time.
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut rest = text;
     let mut changed = false;
-    let out = RSS1_ITEM.replace_all(text, |c: &regex::Captures| {
-        if c[2].contains("<link") || c[1].ends_with("/>") {
-            c[0].to_string()
-        } else {
-            changed = true;
-            format!("{}<link>{MISSING_LINK}</link>{}{}", &c[1], &c[2], &c[3])
+    while let Some(start) = find_item_open(rest) {
+        let Some(open_end) = rest[start..].find('>').map(|e| start + e + 1) else {
+            break;
+        };
+        if rest[..open_end].ends_with("/>") {
+            out.push_str(&rest[..open_end]);
+            rest = &rest[open_end..];
+            continue;
         }
-    });
-    changed.then(|| out.into_owned())
+        let close = rest[open_end..]
+            .find("item>")
+            .map_or(rest.len(), |e| open_end + e);
+        out.push_str(&rest[..open_end]);
+        if !rest[open_end..close].contains("<link") {
+            out.push_str("<link>");
+            out.push_str(MISSING_LINK);
+            out.push_str("</link>");
+            changed = true;
+        }
+        rest = &rest[open_end..];
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
+/// Start of the next `<item` or `<prefix:item` element (not `<items>`).
+fn find_item_open(s: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = s[from..].find("item").map(|i| from + i) {
+        let after = s[i + 4..].chars().next();
+        let boundary = matches!(after, Some(' ' | '>' | '/' | '\t' | '\r' | '\n'));
+        let before = &s[..i];
+        let opens = before.ends_with('<')
+            || before.rfind('<').is_some_and(|lt| {
+                let p = &before[lt + 1..];
+                p.ends_with(':')
+                    && p[..p.len() - 1]
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == '.')
+                    && !p.starts_with('/')
+            });
+        if boundary && opens {
+            return Some(before.rfind('<').expect("opens means a '<' before"));
+        }
+        from = i + 4;
+    }
+    None
 }
 
 /// Atom text constructs may only be text, html or xhtml for feed-rs, which
@@ -81,6 +129,13 @@ fn mark_linkless_rss1_items(text: &str) -> Option<String> {
 /// MIME types ("text/plain", "application/xhtml+xml") or nothing at all.
 static ATOM_TYPED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"<((?:[\w.-]+:)?(?:title|subtitle|summary|rights|content|tagline|copyright|info))(\s[^>]*?)?\stype\s*=\s*(?:"([^"]*)"|'([^']*)')([^>]*)"#)
+        .expect("static regex")
+});
+
+/// Capture-free, so it runs on the fast engine over the whole document:
+/// does any text construct carry a type other than text, html or xhtml?
+static ATOM_NEEDS_TYPE_FIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"<(?:[\w.-]+:)?(?:title|subtitle|summary|rights|content|tagline|copyright|info)\s[^>]*\btype\s*=\s*["'](?:[^"'thx]|t[^e]|te[^x]|tex[^t]|text[^"']|h[^t]|ht[^m]|htm[^l]|html[^"']|x[^h]|xh[^t]|xht[^m]|xhtm[^l]|xhtml[^"']|["'])"#)
         .expect("static regex")
 });
 
@@ -117,7 +172,10 @@ static VERSION_ATTR: LazyLock<Regex> =
 /// feed-rs finds no feed in `<rss>` without a version, or with one it does
 /// not know (0.93, 0.94, 2.01): read those as RSS 2.0, as feedparser does.
 fn fix_rss_version(text: &str) -> Option<String> {
-    let m = RSS_ROOT.captures(text)?;
+    // The root opens within the first few kilobytes (after the prolog and
+    // comments); no need to search a whole document for it.
+    let head = &text[..text.floor_char_boundary(8192)];
+    let m = RSS_ROOT.captures(head)?;
     let attrs = &m[1];
     let version = VERSION_ATTR
         .captures(attrs)
@@ -140,9 +198,36 @@ static META_CHARSET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']"#).expect("static regex")
 });
 
+fn declare_utf8(doc: &str) -> Option<String> {
+    // The bytes are UTF-8 whatever the declaration says; a stale label would
+    // make the XML reader switch decoders (and on some inputs, panic).
+    let head = &doc[..doc.floor_char_boundary(200)];
+    let m = XML_DECL.captures(head)?;
+    if m[1].eq_ignore_ascii_case("utf-8") || m[1].eq_ignore_ascii_case("utf8") {
+        return None;
+    }
+    Some(
+        XML_DECL
+            .replace(doc, r#"<?xml version="1.0" encoding="utf-8"?>"#)
+            .into_owned(),
+    )
+}
+
 /// Decodes a document that is not plain UTF-8 into UTF-8 and rewrites its
 /// declaration. None when it already is UTF-8 (declared or not).
 fn to_utf8(body: &[u8], charset: Option<&str>) -> Option<(String, &'static str)> {
+    // UTF-16, by its BOM or by how "<" looks in it (XML 1.0, appendix F).
+    let utf16 = match body {
+        [0xFE, 0xFF, ..] | [0, b'<', ..] => Some(encoding_rs::UTF_16BE),
+        [0xFF, 0xFE, ..] | [b'<', 0, ..] => Some(encoding_rs::UTF_16LE),
+        _ => None,
+    };
+    if let Some(enc) = utf16 {
+        let (text, _) = enc.decode_without_bom_handling(body);
+        let text = text.trim_start_matches(['\u{FEFF}', ' ', '\t', '\r', '\n']);
+        let text = XML_DECL.replace(text, r#"<?xml version="1.0" encoding="utf-8"?>"#);
+        return Some((text.into_owned(), "decoded from UTF-16"));
+    }
     let head = String::from_utf8_lossy(&body[..body.len().min(200)]);
     let declared = XML_DECL
         .captures(&head)
@@ -502,10 +587,6 @@ pub fn trim_leading_junk(body: &[u8]) -> &[u8] {
     &body[start..]
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -531,6 +612,34 @@ mod tests {
             out.contains(r#"<link type="text/html""#),
             "links keep their MIME type: {out}"
         );
+    }
+
+    #[test]
+    fn linkless_rss1_items_get_the_marker() {
+        let doc = "<rdf:RDF><items><rdf:Seq/></items><item rdf:about=\"a\"><title>A</title></item><item><title>B</title><link>x</link></item><rss:item><title>C</title></rss:item></rdf:RDF>";
+        let out = mark_linkless_rss1_items(doc).unwrap();
+        assert_eq!(out.matches(MISSING_LINK).count(), 2, "{out}");
+        assert!(out.contains("<items><rdf:Seq/></items>"));
+        assert!(out.contains("<title>B</title><link>x</link>"));
+    }
+
+    #[test]
+    fn only_odd_types_trigger_the_rewrite() {
+        for ok in [
+            r#"<title type="text">"#,
+            r#"<title type="html">"#,
+            r#"<summary type='xhtml'>"#,
+        ] {
+            assert!(!ATOM_NEEDS_TYPE_FIX.is_match(ok), "{ok}");
+        }
+        for odd in [
+            r#"<title type="text/plain">"#,
+            r#"<title type="">"#,
+            r#"<content type="application/xhtml+xml">"#,
+            r#"<title type="htm">"#,
+        ] {
+            assert!(ATOM_NEEDS_TYPE_FIX.is_match(odd), "{odd}");
+        }
     }
 
     #[test]
@@ -571,6 +680,20 @@ mod tests {
         let out = String::from_utf8(normalize(doc, None).0.into_owned()).unwrap();
         assert!(out.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"));
         assert!(out.contains("Привет"), "{out}");
+    }
+
+    #[test]
+    fn utf16_without_a_bom_is_detected() {
+        let text = "<?xml version=\"1.0\" encoding=\"utf-16be\"?><rss version=\"2.0\"/>";
+        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let le: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        for doc in [be, le] {
+            let out = String::from_utf8(normalize(&doc, None).0.into_owned()).unwrap();
+            assert_eq!(
+                out,
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"/>"
+            );
+        }
     }
 
     #[test]
