@@ -54,10 +54,13 @@ pub fn parse_feed(
         }
     };
     let title = parsed.title.as_ref().map(|t| clean_inline(&t.content));
+    // feedparser presents Atom 0.3's inline XHTML with its wrapping div, and
+    // Atom 1.0's without.
+    let keep_div = repairs.contains(&super::repair::UPGRADED_ATOM03);
     let items = parsed
         .entries
         .into_iter()
-        .map(|e| to_item(e, feed_key, base))
+        .map(|e| to_item(e, feed_key, base, keep_div))
         .collect();
     Ok(ParsedFeed {
         title,
@@ -86,8 +89,17 @@ fn charset_of(content_type: &str) -> Option<String> {
     })
 }
 
-fn to_item(e: feed_rs::model::Entry, feed_key: &str, base: Option<&Url>) -> FeedItem {
-    let raw_title = e.title.as_ref().map(raw_text).unwrap_or_default();
+fn to_item(
+    e: feed_rs::model::Entry,
+    feed_key: &str,
+    base: Option<&Url>,
+    keep_div: bool,
+) -> FeedItem {
+    let raw_title = e
+        .title
+        .as_ref()
+        .map(|t| raw_text(t, keep_div))
+        .unwrap_or_default();
     let title = clean_inline(&raw_title);
     let entry_base = e
         .base
@@ -147,11 +159,10 @@ fn to_item(e: feed_rs::model::Entry, feed_key: &str, base: Option<&Url>) -> Feed
     }
 }
 
-/// A text construct as the feed typed it. XHTML keeps its wrapping `div`,
-/// as the Atom spec (and feedparser) present it.
-fn raw_text(t: &feed_rs::model::Text) -> String {
+/// A text construct as the feed typed it (HTML stays HTML).
+fn raw_text(t: &feed_rs::model::Text, keep_div: bool) -> String {
     let content = t.content.trim();
-    if t.content_type.to_string().contains("xhtml") && !content.is_empty() {
+    if keep_div && t.content_type.to_string().contains("xhtml") && !content.is_empty() {
         format!("<div>{content}</div>")
     } else {
         content.to_string()

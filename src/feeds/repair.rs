@@ -37,7 +37,16 @@ pub fn normalize<'a>(body: &'a [u8], charset: Option<&str>) -> (Cow<'a, [u8]>, V
             Err(_) => Cow::Owned(String::from_utf8_lossy(body).into_owned()),
         },
     };
+    if (text.contains("base64") || text.contains("octet-stream"))
+        && (text.contains(ATOM03_NS) || text.contains(ATOM10_NS))
+    {
+        if let Some(t) = decode_base64_texts(&text) {
+            fixes.push("decoded base64 text");
+            text = Cow::Owned(t);
+        }
+    }
     if text.contains(ATOM03_NS) {
+        fixes.push(UPGRADED_ATOM03);
         let t = text.replace(ATOM03_NS, ATOM10_NS);
         let t = ATOM03_PUBLISHED.replace_all(&t, "<$1${2}published");
         let t = ATOM03_UPDATED
@@ -62,6 +71,67 @@ pub fn normalize<'a>(body: &'a [u8], charset: Option<&str>) -> (Cow<'a, [u8]>, V
         Cow::Owned(t) => Cow::Owned(t.into_bytes()),
     };
     (bytes, fixes)
+}
+
+/// Reported when an Atom 0.3 document was read as Atom 1.0.
+pub const UPGRADED_ATOM03: &str = "read Atom 0.3 as Atom 1.0";
+
+static ATOM_TEXT_ELEMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"<((?:[\w.-]+:)?(?:title|subtitle|summary|rights|content|tagline|copyright|info))(\s[^>]*)?>([^<]*)</")
+        .expect("static regex")
+});
+static ATTR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"\b(type|mode)\s*=\s*["']([^"']*)["']"#).expect("static regex"));
+
+/// Atom 0.3's `mode="base64"`, and Atom 1.0 text in a non-text MIME type,
+/// carry base64. Decoded, the text becomes html (or text, when typed so).
+fn decode_base64_texts(text: &str) -> Option<String> {
+    use base64::Engine;
+    let mut changed = false;
+    let out = ATOM_TEXT_ELEMENT.replace_all(text, |c: &regex::Captures| {
+        let attrs = c.get(2).map_or("", |m| m.as_str());
+        let mut ty = String::new();
+        let mut mode = String::new();
+        for a in ATTR.captures_iter(attrs) {
+            match &a[1] {
+                "type" => ty = a[2].trim().to_ascii_lowercase(),
+                _ => mode = a[2].trim().to_ascii_lowercase(),
+            }
+        }
+        let textual = ty.is_empty()
+            || matches!(ty.as_str(), "text" | "html" | "xhtml")
+            || ty.starts_with("text/")
+            || ty.ends_with("+xml")
+            || ty.ends_with("/xml");
+        let encoded = mode == "base64" || !textual;
+        let has_src = attrs.contains("src");
+        let raw: String = c[3].split_whitespace().collect();
+        let decoded = (encoded && !has_src)
+            .then(|| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(raw.as_bytes())
+                    .ok()
+            })
+            .flatten()
+            .and_then(|b| String::from_utf8(b).ok());
+        match decoded {
+            Some(d) => {
+                changed = true;
+                let new_type = if ty == "text/plain" || ty == "text" {
+                    "text"
+                } else {
+                    "html"
+                };
+                let escaped = d
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;");
+                format!("<{} type=\"{new_type}\">{escaped}</", &c[1])
+            }
+            None => c[0].to_string(),
+        }
+    });
+    changed.then(|| out.into_owned())
 }
 
 /// feed-rs drops RSS 1.0 items that have no link; feedparser keeps them.
@@ -612,6 +682,17 @@ mod tests {
             out.contains(r#"<link type="text/html""#),
             "links keep their MIME type: {out}"
         );
+    }
+
+    #[test]
+    fn base64_text_is_decoded() {
+        let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title type="application/octet-stream">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</title><summary>plain</summary></entry></feed>"#;
+        let out = decode_base64_texts(doc).unwrap();
+        assert!(
+            out.contains(r#"<title type="html">Example &lt;b&gt;Atom&lt;/b&gt;</title>"#),
+            "{out}"
+        );
+        assert!(out.contains("<summary>plain</summary>"));
     }
 
     #[test]
