@@ -39,11 +39,10 @@ pub fn normalize<'a>(body: &'a [u8], charset: Option<&str>) -> (Cow<'a, [u8]>, V
     };
     if (text.contains("base64") || text.contains("octet-stream"))
         && (text.contains(ATOM03_NS) || text.contains(ATOM10_NS))
+        && let Some(t) = decode_base64_texts(&text)
     {
-        if let Some(t) = decode_base64_texts(&text) {
-            fixes.push("decoded base64 text");
-            text = Cow::Owned(t);
-        }
+        fixes.push("decoded base64 text");
+        text = Cow::Owned(t);
     }
     if text.contains(ATOM03_NS) {
         fixes.push(UPGRADED_ATOM03);
