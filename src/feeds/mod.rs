@@ -4,6 +4,7 @@
 pub mod fetch;
 pub mod parse;
 pub mod repair;
+pub mod sanitize;
 
 use crate::domain::{ItemKey, Section};
 use chrono::{DateTime, Utc};

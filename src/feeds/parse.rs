@@ -161,7 +161,12 @@ fn to_item(
 
 /// A text construct as the feed typed it (HTML stays HTML).
 fn raw_text(t: &feed_rs::model::Text, keep_div: bool) -> String {
-    let content = t.content.trim();
+    let sanitized = if t.content_type.to_string().contains("plain") {
+        t.content.clone()
+    } else {
+        super::sanitize::sanitize_inline_html(&t.content)
+    };
+    let content = sanitized.trim();
     if keep_div && t.content_type.to_string().contains("xhtml") && !content.is_empty() {
         format!("<div>{content}</div>")
     } else {
