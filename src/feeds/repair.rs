@@ -57,6 +57,10 @@ pub fn normalize<'a>(body: &'a [u8], charset: Option<&str>) -> (Cow<'a, [u8]>, V
         let t = ATOM_TYPED.replace_all(&text, atom_type).into_owned();
         text = Cow::Owned(t);
     }
+    if let Some(t) = wrap_naked_markup(&text) {
+        fixes.push("kept markup inside titles and descriptions");
+        text = Cow::Owned(t);
+    }
     if let Some(t) = fix_rss_version(&text) {
         text = Cow::Owned(t);
     }
@@ -70,6 +74,54 @@ pub fn normalize<'a>(body: &'a [u8], charset: Option<&str>) -> (Cow<'a, [u8]>, V
         Cow::Owned(t) => Cow::Owned(t.into_bytes()),
     };
     (bytes, fixes)
+}
+
+/// Elements whose raw child markup feed-rs would drop (it keeps only the
+/// first text node): their content is wrapped in CDATA so it survives as HTML.
+const NAKED_MARKUP_IN: &[&str] = &["title", "description", "summary"];
+
+fn wrap_naked_markup(text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut done = 0;
+    let mut changed = false;
+    for name in NAKED_MARKUP_IN {
+        let open = format!("<{name}");
+        let close = format!("</{name}>");
+        let mut from = 0;
+        while let Some(i) = text[from..].find(&open).map(|i| from + i) {
+            from = i + open.len();
+            let Some(gt) = text[from..].find('>').map(|g| from + g) else {
+                break;
+            };
+            let attrs = &text[from..gt];
+            if !(attrs.is_empty() || attrs.starts_with([' ', '\t', '\r', '\n']))
+                || attrs.ends_with('/')
+            {
+                continue;
+            }
+            let Some(end) = text[gt..].find(&close).map(|e| gt + e) else {
+                continue;
+            };
+            let inner = &text[gt + 1..end];
+            let has_child = inner.contains('<') && !inner.trim_start().starts_with("<![CDATA[");
+            if !has_child || attrs.contains("xhtml") || inner.contains("<![CDATA[") || i < done {
+                continue;
+            }
+            out.push_str(&text[done..gt + 1]);
+            out.push_str("<![CDATA[");
+            out.push_str(&inner.replace("]]>", "]]]]><![CDATA[>"));
+            out.push_str("]]>");
+            done = end;
+            changed = true;
+            from = end;
+        }
+        if changed {
+            // One element kind per pass keeps `done` monotonic.
+            out.push_str(&text[done..]);
+            return wrap_naked_markup(&out).or(Some(out));
+        }
+    }
+    None
 }
 
 /// Reported when an Atom 0.3 document was read as Atom 1.0.
@@ -681,6 +733,23 @@ mod tests {
             out.contains(r#"<link type="text/html""#),
             "links keep their MIME type: {out}"
         );
+    }
+
+    #[test]
+    fn naked_markup_is_kept() {
+        let doc = "<rss><channel><item><title><p>Item Title</p></title><description>a <b>b</b></description></item><item><title>plain</title></item></channel></rss>";
+        let out = wrap_naked_markup(doc).unwrap();
+        assert!(
+            out.contains("<title><![CDATA[<p>Item Title</p>]]></title>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<description><![CDATA[a <b>b</b>]]></description>"),
+            "{out}"
+        );
+        assert!(out.contains("<title>plain</title>"));
+        assert!(wrap_naked_markup(r#"<title type="xhtml"><div>x</div></title>"#).is_none());
+        assert!(wrap_naked_markup("<title><![CDATA[<b>x</b>]]></title>").is_none());
     }
 
     #[test]
