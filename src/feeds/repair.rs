@@ -128,7 +128,7 @@ fn wrap_naked_markup(text: &str) -> Option<String> {
 pub const UPGRADED_ATOM03: &str = "read Atom 0.3 as Atom 1.0";
 
 static ATOM_TEXT_ELEMENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"<((?:[\w.-]+:)?(?:title|subtitle|summary|rights|content|tagline|copyright|info))(\s[^>]*)?>([^<]*)</")
+    Regex::new(r"<((?:atom:)?(?:title|subtitle|summary|rights|content|tagline|copyright|info))(\s[^>]*)?>([^<]*)</")
         .expect("static regex")
 });
 static ATTR: LazyLock<Regex> =
@@ -249,14 +249,14 @@ fn find_item_open(s: &str) -> Option<usize> {
 /// rejects the whole feed on anything else; Atom 0.3 and careless feeds use
 /// MIME types ("text/plain", "application/xhtml+xml") or nothing at all.
 static ATOM_TYPED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"<((?:[\w.-]+:)?(?:title|subtitle|summary|rights|content|tagline|copyright|info))(\s[^>]*?)?\stype\s*=\s*(?:"([^"]*)"|'([^']*)')([^>]*)"#)
+    Regex::new(r#"<((?:atom:)?(?:title|subtitle|summary|rights|content|tagline|copyright|info))(\s[^>]*?)?\stype\s*=\s*(?:"([^"]*)"|'([^']*)')([^>]*)"#)
         .expect("static regex")
 });
 
 /// Capture-free, so it runs on the fast engine over the whole document:
 /// does any text construct carry a type other than text, html or xhtml?
 static ATOM_NEEDS_TYPE_FIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"<(?:[\w.-]+:)?(?:title|subtitle|summary|rights|content|tagline|copyright|info)\s[^>]*\btype\s*=\s*["'](?:[^"'thx]|t[^e]|te[^x]|tex[^t]|text[^"']|h[^t]|ht[^m]|htm[^l]|html[^"']|x[^h]|xh[^t]|xht[^m]|xhtm[^l]|xhtml[^"']|["'])"#)
+    Regex::new(r#"<(?:atom:)?(?:title|subtitle|summary|rights|content|tagline|copyright|info)\s[^>]*\btype\s*=\s*["'](?:[^"'thx]|t[^e]|te[^x]|tex[^t]|text[^"']|h[^t]|ht[^m]|htm[^l]|html[^"']|x[^h]|xh[^t]|xht[^m]|xhtm[^l]|xhtml[^"']|["'])"#)
         .expect("static regex")
 });
 
@@ -273,12 +273,12 @@ fn atom_type(c: &regex::Captures) -> String {
     let is_content = element.ends_with("content");
     let has_src = before.contains("src") || after.contains("src");
     let mapped = match value.as_str() {
+        // A content element pointing elsewhere must keep a MIME type.
+        _ if is_content && has_src => value.clone(),
         "text" | "html" | "xhtml" => value.clone(),
         "text/plain" => "text".into(),
         "text/html" => "html".into(),
         "application/xhtml+xml" => "xhtml".into(),
-        // A content element pointing elsewhere keeps its MIME type.
-        _ if is_content && has_src => value.clone(),
         _ if is_content && (value.ends_with("+xml") || value.ends_with("/xml")) => value.clone(),
         _ => "text".into(),
     };
@@ -733,6 +733,13 @@ mod tests {
             out.contains(r#"<link type="text/html""#),
             "links keep their MIME type: {out}"
         );
+        let doc = br#"<feed xmlns="http://www.w3.org/2005/Atom"><entry><title type="text/plain">a</title><content src="x.txt" type="text/plain"/><media:title type="plain">m</media:title></entry></feed>"#;
+        let out = String::from_utf8(normalize(doc, None).0.into_owned()).unwrap();
+        assert!(
+            out.contains(r#"<content src="x.txt" type="text/plain"/>"#),
+            "{out}"
+        );
+        assert!(out.contains(r#"<media:title type="plain">"#), "{out}");
     }
 
     #[test]
