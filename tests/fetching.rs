@@ -363,3 +363,76 @@ async fn a_temporary_redirect_is_followed_but_not_remembered() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn edited_or_republished_items_are_not_new_and_dates_are_sane() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = MockServer::start().await;
+    let future = (Utc::now() + chrono::Duration::days(30)).to_rfc2822();
+    let v1 = format!(
+        r#"<rss version="2.0"><channel><title>t</title>
+<item><title>First title</title><guid>g-1</guid><link>https://example.com/a?utm_source=x</link><pubDate>{future}</pubDate></item>
+<item><title>Undated</title><guid>g-2</guid></item></channel></rss>"#
+    );
+    Mock::given(path("/feed"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(v1))
+        .up_to_n_times(1)
+        .mount(&s)
+        .await;
+    // The publisher edits the title and re-publishes the item with a new date.
+    let v2 = r#"<rss version="2.0"><channel><title>t</title>
+<item><title>Edited title</title><guid>g-1</guid><link>https://example.com/a</link><pubDate>Mon, 01 Jan 2035 00:00:00 GMT</pubDate></item>
+<item><title>Undated</title><guid>g-2</guid></item></channel></rss>"#;
+    Mock::given(path("/feed"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(v2))
+        .mount(&s)
+        .await;
+    let app = App::new(app_config(
+        tmp.path(),
+        &[("f", format!("{}/feed", s.uri()))],
+    ))
+    .await
+    .unwrap();
+
+    let first_seen = Utc::now();
+    let r = pipeline::refresh(&app, first_seen).await.unwrap();
+    assert!(matches!(
+        outcome(&r, "f"),
+        FeedOutcome::Fetched { new: 2, .. }
+    ));
+    let r = pipeline::refresh(&app, first_seen + chrono::Duration::hours(5))
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome(&r, "f"), FeedOutcome::Fetched { new: 0, .. }),
+        "{:?}",
+        outcome(&r, "f")
+    );
+
+    let items = app
+        .store
+        .items_since(chrono::DateTime::from_timestamp(0, 0).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 2);
+    for it in &items {
+        // The future date was clamped and the undated item took its first-seen
+        // time; neither moved when the feed changed.
+        assert!(
+            it.published <= first_seen + chrono::Duration::seconds(1),
+            "{} {}",
+            it.title,
+            it.published
+        );
+        assert!(
+            it.published >= first_seen - chrono::Duration::seconds(1),
+            "{} {}",
+            it.title,
+            it.published
+        );
+    }
+    assert!(
+        items.iter().any(|i| i.title == "First title"),
+        "the first-seen version is kept"
+    );
+}

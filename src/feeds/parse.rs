@@ -167,7 +167,7 @@ fn raw_text(t: &feed_rs::model::Text, keep_div: bool) -> String {
         super::sanitize::sanitize_inline_html(&t.content)
     };
     let content = sanitized.trim();
-    if keep_div && t.content_type.to_string().contains("xhtml") && !content.is_empty() {
+    if keep_div && t.content_type.to_string().contains("xhtml") && content.contains('<') {
         format!("<div>{content}</div>")
     } else {
         content.to_string()
@@ -309,6 +309,46 @@ mod tests {
             parse_feed(b"<rss><channel><item>", None, "x", None),
             Err(ParseError::Invalid(_)) | Ok(_)
         ));
+    }
+
+    #[test]
+    fn a_document_with_every_listed_fault_is_repaired_and_read() {
+        // windows-1252 declared as UTF-8, a BOM and space before the
+        // declaration, a bare &, HTML entities, a control character, an
+        // unclosed tag in an item body and junk after the root.
+        let mut doc = b"\xEF\xBB\xBF \n<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel><title>Caf\xe9 & Co</title>".to_vec();
+        doc.extend_from_slice(b"<item><title>Fish &amp; chips&nbsp;&mdash; caf\xe9\x01</title><guid>1</guid><description><p>open <b>bold</description></item>");
+        doc.extend_from_slice(b"<item><title>Second</title><guid>2</guid></item></channel></rss>\n<script>junk</script>");
+        let f = parse_feed(&doc, None, "feed", None).expect("repaired");
+        assert_eq!(f.items.len(), 2);
+        assert_eq!(f.items[0].title, "Fish & chips — café");
+        assert_eq!(f.title.as_deref(), Some("Café & Co"));
+        assert!(!f.repairs.is_empty(), "the repair is reported");
+    }
+
+    #[test]
+    fn no_input_panics() {
+        // A cheap deterministic fuzz: fragments of feeds cut and spliced.
+        let seeds: [&[u8]; 4] = [RSS.as_bytes(), b"<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><title type=\"xhtml\"><div>x</div></title></entry></feed>", b"{\"version\":\"https://jsonfeed.org/version/1.1\",\"items\":[{\"id\":1}]}", b"<rdf:RDF xmlns=\"http://purl.org/rss/1.0/\"><item><title>t</title></item></rdf:RDF>"];
+        let mut state = 0x2545_f491_u32;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as usize
+        };
+        for _ in 0..2000 {
+            let a = seeds[next() % seeds.len()];
+            let b = seeds[next() % seeds.len()];
+            let (i, j) = (next() % (a.len() + 1), next() % (b.len() + 1));
+            let mut doc = a[..i].to_vec();
+            doc.extend_from_slice(&b[j..]);
+            if !doc.is_empty() {
+                let k = next() % doc.len();
+                doc[k] = (next() % 256) as u8;
+            }
+            let _ = parse_feed(&doc, None, "f", None);
+        }
     }
 
     #[test]

@@ -57,6 +57,19 @@ pub fn normalize<'a>(body: &'a [u8], charset: Option<&str>) -> (Cow<'a, [u8]>, V
         let t = ATOM_TYPED.replace_all(&text, atom_type).into_owned();
         text = Cow::Owned(t);
     }
+    if text.contains("<dc:title")
+        && let Some(t) = dc_title_fallback(&text)
+    {
+        text = Cow::Owned(t);
+    }
+    if let Some(t) = unprefix_rss(&text) {
+        text = Cow::Owned(t);
+    }
+    if text.contains("xml:base")
+        && let Some(t) = resolve_xml_base(&text)
+    {
+        text = Cow::Owned(t);
+    }
     if let Some(t) = wrap_naked_markup(&text) {
         fixes.push("kept markup inside titles and descriptions");
         text = Cow::Owned(t);
@@ -74,6 +87,157 @@ pub fn normalize<'a>(body: &'a [u8], charset: Option<&str>) -> (Cow<'a, [u8]>, V
         Cow::Owned(t) => Cow::Owned(t.into_bytes()),
     };
     (bytes, fixes)
+}
+
+/// An RSS item with `<dc:title>` but no `<title>` gets a title from it
+/// (feed-rs does not read Dublin Core titles).
+fn dc_title_fallback(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(start) = find_item_open(rest) {
+        let Some(open_end) = rest[start..].find('>').map(|e| start + e + 1) else {
+            break;
+        };
+        let close = rest[open_end..]
+            .find("item>")
+            .map_or(rest.len(), |e| open_end + e);
+        let body = &rest[open_end..close];
+        out.push_str(&rest[..open_end]);
+        if !body.contains("<title")
+            && let Some(t) = body.find("<dc:title>").and_then(|a| {
+                let from = a + "<dc:title>".len();
+                body[from..]
+                    .find("</dc:title>")
+                    .map(|b| &body[from..from + b])
+            })
+        {
+            out.push_str("<title>");
+            out.push_str(t);
+            out.push_str("</title>");
+            changed = true;
+        }
+        rest = &rest[open_end..];
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
+/// Namespaces RSS has been published under. feed-rs reads RSS elements only
+/// unprefixed and in no namespace (RSS 2.0) or the 1.0 one (RSS 1.0).
+const RSS_NAMESPACES: &[&str] = &[
+    "http://backend.userland.com/rss2",
+    "http://backend.userland.com/rss",
+    "http://purl.org/rss/1.0/",
+    "http://my.netscape.com/rdf/simple/0.9/",
+];
+
+static NS_DECL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"\sxmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']"#).expect("static regex")
+});
+
+/// `<r:rss xmlns:r="…/rss2">`, `<rss xmlns="…/rss2">`, `<rss:item>` and RSS
+/// 0.90's namespace become the plain forms feed-rs reads.
+fn unprefix_rss(text: &str) -> Option<String> {
+    let head = &text[..text.floor_char_boundary(4096)];
+    if !RSS_NAMESPACES.iter().any(|ns| head.contains(ns)) {
+        return None;
+    }
+    let mut out = text.to_string();
+    let rdf = head.contains("rdf:RDF") || head.contains("<RDF");
+    for c in NS_DECL.captures_iter(head) {
+        let ns = &c[2];
+        if !RSS_NAMESPACES.contains(&ns) {
+            continue;
+        }
+        match c.get(1) {
+            Some(prefix) => {
+                let p = prefix.as_str();
+                out = out
+                    .replace(&format!("<{p}:"), "<")
+                    .replace(&format!("</{p}:"), "</");
+                out = out.replacen(&c[0], "", 1);
+            }
+            // RSS 1.0 is read in its own namespace; any other RSS namespace as none.
+            None if rdf => out = out.replacen(&c[0], " xmlns=\"http://purl.org/rss/1.0/\"", 1),
+            None => out = out.replacen(&c[0], "", 1),
+        }
+    }
+    (out != text).then_some(out)
+}
+
+static XML_BASE_ATTR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"\sxml:base\s*=\s*["']([^"']*)["']"#).expect("static regex"));
+static LINK_ATTR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(\s(?:href|src)\s*=\s*)(["'])([^"']*)(["'])"#).expect("static regex")
+});
+
+/// Makes relative `href` and `src` attributes absolute under the `xml:base`
+/// in force (feed-rs does this for links, but not for markup inside a title
+/// or summary). Only bases the document declares are used.
+fn resolve_xml_base(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut stack: Vec<Option<url::Url>> = Vec::new();
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        rest = &rest[lt..];
+        for (open, close) in [
+            ("<!--", "-->"),
+            ("<![CDATA[", "]]>"),
+            ("<?", "?>"),
+            ("<!", ">"),
+        ] {
+            if rest.starts_with(open) {
+                let n = rest.find(close).map_or(rest.len(), |e| e + close.len());
+                out.push_str(&rest[..n]);
+                rest = &rest[n..];
+                break;
+            }
+        }
+        if !rest.starts_with('<') {
+            continue;
+        }
+        let Some(gt) = rest.find('>') else { break };
+        let tag = &rest[..=gt];
+        rest = &rest[gt + 1..];
+        if tag.starts_with("</") {
+            stack.pop();
+            out.push_str(tag);
+            continue;
+        }
+        let inherited = stack.iter().rev().find_map(|b| b.clone());
+        let own = XML_BASE_ATTR.captures(tag).and_then(|c| match &inherited {
+            Some(parent) => parent.join(&c[1]).ok(),
+            None => url::Url::parse(&c[1]).ok(),
+        });
+        let base = own.clone().or(inherited);
+        let new_tag = match &base {
+            Some(b) if LINK_ATTR.is_match(tag) => LINK_ATTR
+                .replace_all(tag, |c: &regex::Captures| {
+                    let v = &c[3];
+                    match url::Url::parse(v) {
+                        Ok(_) => c[0].to_string(),
+                        Err(_) => match b.join(v) {
+                            Ok(abs) => {
+                                changed = true;
+                                format!("{}{}{}{}", &c[1], &c[2], abs, &c[4])
+                            }
+                            Err(_) => c[0].to_string(),
+                        },
+                    }
+                })
+                .into_owned(),
+            _ => tag.to_string(),
+        };
+        out.push_str(&new_tag);
+        if !tag.ends_with("/>") {
+            stack.push(own);
+        }
+    }
+    out.push_str(rest);
+    changed.then_some(out)
 }
 
 /// Elements whose raw child markup feed-rs would drop (it keeps only the
@@ -740,6 +904,58 @@ mod tests {
             "{out}"
         );
         assert!(out.contains(r#"<media:title type="plain">"#), "{out}");
+    }
+
+    #[test]
+    fn dc_title_stands_in_for_a_missing_title() {
+        let doc = "<rss><channel><item><dc:title>DC</dc:title></item><item><title>Own</title><dc:title>DC2</dc:title></item></channel></rss>";
+        let out = dc_title_fallback(doc).unwrap();
+        assert!(
+            out.contains("<item><title>DC</title><dc:title>DC</dc:title></item>"),
+            "{out}"
+        );
+        assert_eq!(out.matches("<title>").count(), 2);
+    }
+
+    #[test]
+    fn rss_namespaces_are_unprefixed() {
+        let doc = r#"<r:rss version="2.0" xmlns:r="http://backend.userland.com/rss2"><r:channel><r:item><r:title>T</r:title></r:item></r:channel></r:rss>"#;
+        assert_eq!(
+            unprefix_rss(doc).unwrap(),
+            r#"<rss version="2.0"><channel><item><title>T</title></item></channel></rss>"#
+        );
+        let doc = r#"<rss version="2.0" xmlns="http://backend.userland.com/rss2"><channel/></rss>"#;
+        assert_eq!(
+            unprefix_rss(doc).unwrap(),
+            r#"<rss version="2.0"><channel/></rss>"#
+        );
+        let doc = r#"<rdf:RDF xmlns:rdf="x" xmlns="http://my.netscape.com/rdf/simple/0.9/"><item/></rdf:RDF>"#;
+        assert!(
+            unprefix_rss(doc)
+                .unwrap()
+                .contains(r#"xmlns="http://purl.org/rss/1.0/""#)
+        );
+        assert!(unprefix_rss("<rss><channel/></rss>").is_none());
+    }
+
+    #[test]
+    fn xml_base_resolves_links_inside_markup() {
+        let doc = r#"<feed xml:base="http://example.com/parent/"><entry><title type="xhtml" xml:base="http://example.com/test/"><div>Example <a href="test.html">test</a> <img src="/i.png"/></div></title><summary type="xhtml"><div><a href="s.html">s</a> <a href="https://other.org/x">x</a></div></summary></entry></feed>"#;
+        let out = resolve_xml_base(doc).unwrap();
+        assert!(
+            out.contains(r#"<a href="http://example.com/test/test.html">"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<img src="http://example.com/i.png"/>"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<a href="http://example.com/parent/s.html">"#),
+            "{out}"
+        );
+        assert!(out.contains(r#"<a href="https://other.org/x">"#));
+        assert!(resolve_xml_base("<feed><a href=\"x\"/></feed>").is_none());
     }
 
     #[test]

@@ -20,7 +20,7 @@ static ATTR: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Sanitizes an HTML fragment. Text without `<` comes back unchanged.
 pub fn sanitize_inline_html(s: &str) -> String {
-    if !s.contains('<') {
+    if !s.contains(['<', '>', '&']) {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len());
@@ -108,9 +108,14 @@ pub fn sanitize_inline_html(s: &str) -> String {
     out
 }
 
-/// Text between tags, with `>` escaped as serializers write it.
+/// Text between tags, escaped as serializers write it: `>` and any `&` that
+/// starts no reference.
 fn push_text(out: &mut String, text: &str) {
-    out.push_str(&text.replace('>', "&gt;"));
+    out.push_str(
+        &escape_attr(text)
+            .replace("&quot;", "\"")
+            .replace('>', "&gt;"),
+    );
 }
 
 /// An attribute value with bare `&` and quotes escaped; existing references stay.
@@ -172,6 +177,10 @@ mod tests {
             "Example <b>Atom</b>"
         );
         assert_eq!(sanitize_inline_html("AT&amp;T"), "AT&amp;T");
+        assert_eq!(
+            sanitize_inline_html("Q&A \"session\""),
+            "Q&amp;A \"session\""
+        );
         assert_eq!(sanitize_inline_html("1 < 2"), "1 &lt; 2");
         assert_eq!(
             sanitize_inline_html("<a title=\"&\">a > b</a>"),
