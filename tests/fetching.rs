@@ -26,6 +26,14 @@ fn app_config(dir: &std::path::Path, feeds: &[(&str, String)]) -> Config {
     Config::from_toml(&text, &path, &[]).unwrap()
 }
 
+async fn serve(s: &MockServer, at: &str, response: ResponseTemplate) {
+    Mock::given(path(at)).respond_with(response).mount(s).await;
+}
+
+async fn single_feed_app(dir: &std::path::Path, url: String) -> App {
+    App::new(app_config(dir, &[("f", url)])).await.unwrap()
+}
+
 fn outcome<'a>(r: &'a RefreshReport, name: &str) -> &'a FeedOutcome {
     &r.feeds
         .iter()
@@ -79,64 +87,62 @@ async fn misbehaving_feeds_fail_alone_in_plain_words() {
             .insert_header("content-type", "application/rss+xml")
             .set_body_string(body)
     };
-    Mock::given(path("/good"))
-        .respond_with(ok(rss("good-item")))
-        .mount(&s)
-        .await;
-    Mock::given(path("/big"))
-        .respond_with(ok(format!(
+    serve(&s, "/good", ok(rss("good-item"))).await;
+    serve(
+        &s,
+        "/big",
+        ok(format!(
             "<rss version=\"2.0\"><channel>{}</channel></rss>",
             "x".repeat(100_000)
-        )))
-        .mount(&s)
-        .await;
-    Mock::given(path("/bomb"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("content-encoding", "gzip")
-                .insert_header("content-type", "application/rss+xml")
-                .set_body_bytes(gzip_bomb()),
-        )
-        .mount(&s)
-        .await;
-    Mock::given(path("/loop-a"))
-        .respond_with(ResponseTemplate::new(302).insert_header("location", "/loop-b"))
-        .mount(&s)
-        .await;
-    Mock::given(path("/loop-b"))
-        .respond_with(ResponseTemplate::new(302).insert_header("location", "/loop-a"))
-        .mount(&s)
-        .await;
-    Mock::given(path("/html"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("content-type", "text/html")
-                .set_body_string("<!DOCTYPE html><html><body>Welcome to our site</body></html>"),
-        )
-        .mount(&s)
-        .await;
+        )),
+    )
+    .await;
+    serve(
+        &s,
+        "/bomb",
+        ResponseTemplate::new(200)
+            .insert_header("content-encoding", "gzip")
+            .insert_header("content-type", "application/rss+xml")
+            .set_body_bytes(gzip_bomb()),
+    )
+    .await;
+    serve(
+        &s,
+        "/loop-a",
+        ResponseTemplate::new(302).insert_header("location", "/loop-b"),
+    )
+    .await;
+    serve(
+        &s,
+        "/loop-b",
+        ResponseTemplate::new(302).insert_header("location", "/loop-a"),
+    )
+    .await;
+    serve(
+        &s,
+        "/html",
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "text/html")
+            .set_body_string("<!DOCTYPE html><html><body>Welcome to our site</body></html>"),
+    )
+    .await;
     let cp1252 = b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><rss version=\"2.0\"><channel><title>c</title><item><title>Caf\xe9 \x93open\x94</title><guid>1</guid></item></channel></rss>".to_vec();
-    Mock::given(path("/cp1252"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(cp1252))
-        .mount(&s)
-        .await;
+    serve(
+        &s,
+        "/cp1252",
+        ResponseTemplate::new(200).set_body_bytes(cp1252),
+    )
+    .await;
     let mislabelled = b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>c</title><item><title>na\xefve r\xe9sum\xe9</title><guid>2</guid></item></channel></rss>".to_vec();
-    Mock::given(path("/mislabelled"))
-        .respond_with(ResponseTemplate::new(200).set_body_bytes(mislabelled))
-        .mount(&s)
-        .await;
-    Mock::given(path("/empty"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&s)
-        .await;
-    Mock::given(path("/error"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&s)
-        .await;
-    Mock::given(path("/gone"))
-        .respond_with(ResponseTemplate::new(410))
-        .mount(&s)
-        .await;
+    serve(
+        &s,
+        "/mislabelled",
+        ResponseTemplate::new(200).set_body_bytes(mislabelled),
+    )
+    .await;
+    serve(&s, "/empty", ResponseTemplate::new(200)).await;
+    serve(&s, "/error", ResponseTemplate::new(500)).await;
+    serve(&s, "/gone", ResponseTemplate::new(410)).await;
     let stall = stalling_server().await;
 
     let u = |p: &str| format!("{}{p}", s.uri());
@@ -228,12 +234,7 @@ async fn conditional_get_round_trips_the_validators() {
         .with_priority(2)
         .mount(&s)
         .await;
-    let app = App::new(app_config(
-        tmp.path(),
-        &[("f", format!("{}/feed", s.uri()))],
-    ))
-    .await
-    .unwrap();
+    let app = single_feed_app(tmp.path(), format!("{}/feed", s.uri())).await;
 
     let first = pipeline::refresh(&app, Utc::now()).await.unwrap();
     assert!(matches!(
@@ -265,16 +266,13 @@ async fn conditional_get_round_trips_the_validators() {
 async fn retry_after_on_429_sets_the_next_check() {
     let tmp = tempfile::tempdir().unwrap();
     let s = MockServer::start().await;
-    Mock::given(path("/feed"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "7200"))
-        .mount(&s)
-        .await;
-    let app = App::new(app_config(
-        tmp.path(),
-        &[("f", format!("{}/feed", s.uri()))],
-    ))
-    .await
-    .unwrap();
+    serve(
+        &s,
+        "/feed",
+        ResponseTemplate::new(429).insert_header("retry-after", "7200"),
+    )
+    .await;
+    let app = single_feed_app(tmp.path(), format!("{}/feed", s.uri())).await;
     let before = Utc::now();
     let r = pipeline::refresh(&app, before).await.unwrap();
     failed_with(&r, "f", "HTTP 429 (too many requests)");
@@ -294,17 +292,19 @@ async fn retry_after_on_429_sets_the_next_check() {
 async fn a_permanent_redirect_updates_the_stored_url() {
     let tmp = tempfile::tempdir().unwrap();
     let s = MockServer::start().await;
-    Mock::given(path("/old"))
-        .respond_with(ResponseTemplate::new(301).insert_header("location", "/new"))
-        .mount(&s)
-        .await;
-    Mock::given(path("/new"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(rss("moved")))
-        .mount(&s)
-        .await;
-    let app = App::new(app_config(tmp.path(), &[("f", format!("{}/old", s.uri()))]))
-        .await
-        .unwrap();
+    serve(
+        &s,
+        "/old",
+        ResponseTemplate::new(301).insert_header("location", "/new"),
+    )
+    .await;
+    serve(
+        &s,
+        "/new",
+        ResponseTemplate::new(200).set_body_string(rss("moved")),
+    )
+    .await;
+    let app = single_feed_app(tmp.path(), format!("{}/old", s.uri())).await;
     let r = pipeline::refresh(&app, Utc::now()).await.unwrap();
     match outcome(&r, "f") {
         FeedOutcome::Fetched {
@@ -338,20 +338,19 @@ async fn a_permanent_redirect_updates_the_stored_url() {
 async fn a_temporary_redirect_is_followed_but_not_remembered() {
     let tmp = tempfile::tempdir().unwrap();
     let s = MockServer::start().await;
-    Mock::given(path("/feed"))
-        .respond_with(ResponseTemplate::new(302).insert_header("location", "/elsewhere"))
-        .mount(&s)
-        .await;
-    Mock::given(path("/elsewhere"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(rss("x")))
-        .mount(&s)
-        .await;
-    let app = App::new(app_config(
-        tmp.path(),
-        &[("f", format!("{}/feed", s.uri()))],
-    ))
-    .await
-    .unwrap();
+    serve(
+        &s,
+        "/feed",
+        ResponseTemplate::new(302).insert_header("location", "/elsewhere"),
+    )
+    .await;
+    serve(
+        &s,
+        "/elsewhere",
+        ResponseTemplate::new(200).set_body_string(rss("x")),
+    )
+    .await;
+    let app = single_feed_app(tmp.path(), format!("{}/feed", s.uri())).await;
     let r = pipeline::refresh(&app, Utc::now()).await.unwrap();
     assert!(matches!(
         outcome(&r, "f"),
@@ -383,16 +382,8 @@ async fn edited_or_republished_items_are_not_new_and_dates_are_sane() {
     let v2 = r#"<rss version="2.0"><channel><title>t</title>
 <item><title>Edited title</title><guid>g-1</guid><link>https://example.com/a</link><pubDate>Mon, 01 Jan 2035 00:00:00 GMT</pubDate></item>
 <item><title>Undated</title><guid>g-2</guid></item></channel></rss>"#;
-    Mock::given(path("/feed"))
-        .respond_with(ResponseTemplate::new(200).set_body_string(v2))
-        .mount(&s)
-        .await;
-    let app = App::new(app_config(
-        tmp.path(),
-        &[("f", format!("{}/feed", s.uri()))],
-    ))
-    .await
-    .unwrap();
+    serve(&s, "/feed", ResponseTemplate::new(200).set_body_string(v2)).await;
+    let app = single_feed_app(tmp.path(), format!("{}/feed", s.uri())).await;
 
     let first_seen = Utc::now();
     let r = pipeline::refresh(&app, first_seen).await.unwrap();

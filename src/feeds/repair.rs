@@ -92,35 +92,14 @@ pub fn normalize<'a>(body: &'a [u8], charset: Option<&str>) -> (Cow<'a, [u8]>, V
 /// An RSS item with `<dc:title>` but no `<title>` gets a title from it
 /// (feed-rs does not read Dublin Core titles).
 fn dc_title_fallback(text: &str) -> Option<String> {
-    let mut out = String::with_capacity(text.len() + 64);
-    let mut rest = text;
-    let mut changed = false;
-    while let Some(start) = find_item_open(rest) {
-        let Some(open_end) = rest[start..].find('>').map(|e| start + e + 1) else {
-            break;
-        };
-        let close = rest[open_end..]
-            .find("item>")
-            .map_or(rest.len(), |e| open_end + e);
-        let body = &rest[open_end..close];
-        out.push_str(&rest[..open_end]);
-        if !body.contains("<title")
-            && let Some(t) = body.find("<dc:title>").and_then(|a| {
-                let from = a + "<dc:title>".len();
-                body[from..]
-                    .find("</dc:title>")
-                    .map(|b| &body[from..from + b])
-            })
-        {
-            out.push_str("<title>");
-            out.push_str(t);
-            out.push_str("</title>");
-            changed = true;
+    insert_into_items(text, |body| {
+        if body.contains("<title") {
+            return None;
         }
-        rest = &rest[open_end..];
-    }
-    out.push_str(rest);
-    changed.then_some(out)
+        let from = body.find("<dc:title>")? + "<dc:title>".len();
+        let len = body[from..].find("</dc:title>")?;
+        Some(format!("<title>{}</title>", &body[from..from + len]))
+    })
 }
 
 /// Namespaces RSS has been published under. feed-rs reads RSS elements only
@@ -355,8 +334,16 @@ pub const MISSING_LINK: &str = "https://missing-link.invalid/";
 const RSS1_NS: &str = "http://purl.org/rss/1.0/";
 
 fn mark_linkless_rss1_items(text: &str) -> Option<String> {
-    // A plain scan: a lazy capturing regex over whole documents was half of
-    // all parse time.
+    insert_into_items(text, |body| {
+        (!body.contains("<link") && !body.contains(":link"))
+            .then(|| format!("<link>{MISSING_LINK}</link>"))
+    })
+}
+
+/// Walks the `<item>` elements with a plain scan (a lazy capturing regex over
+/// whole documents was half of all parse time) and inserts, right after each
+/// opening tag, whatever `insert` returns for that item's body.
+fn insert_into_items(text: &str, mut insert: impl FnMut(&str) -> Option<String>) -> Option<String> {
     let mut out = String::with_capacity(text.len() + 256);
     let mut rest = text;
     let mut changed = false;
@@ -364,20 +351,15 @@ fn mark_linkless_rss1_items(text: &str) -> Option<String> {
         let Some(open_end) = rest[start..].find('>').map(|e| start + e + 1) else {
             break;
         };
-        if rest[..open_end].ends_with("/>") {
-            out.push_str(&rest[..open_end]);
-            rest = &rest[open_end..];
-            continue;
-        }
-        let close = rest[open_end..]
-            .find("item>")
-            .map_or(rest.len(), |e| open_end + e);
         out.push_str(&rest[..open_end]);
-        if !rest[open_end..close].contains("<link") {
-            out.push_str("<link>");
-            out.push_str(MISSING_LINK);
-            out.push_str("</link>");
-            changed = true;
+        if !rest[..open_end].ends_with("/>") {
+            let close = rest[open_end..]
+                .find("item>")
+                .map_or(rest.len(), |e| open_end + e);
+            if let Some(extra) = insert(&rest[open_end..close]) {
+                out.push_str(&extra);
+                changed = true;
+            }
         }
         rest = &rest[open_end..];
     }
