@@ -63,6 +63,9 @@ pub struct FetchSettings {
     pub concurrency: usize,
     /// At most this many requests to one host at a time.
     pub per_host: usize,
+    /// Hosts (names or IPs) that may be fetched even though they resolve to
+    /// private or local addresses. Configured feeds' own hosts are trusted anyway.
+    pub allow_private_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -194,6 +197,7 @@ impl Default for FetchSettings {
             max_redirects: 5,
             concurrency: 16,
             per_host: 2,
+            allow_private_hosts: Vec::new(),
         }
     }
 }
@@ -530,6 +534,14 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
                 .parse::<f64>()
                 .map(toml::Value::Float)
                 .map_err(|_| "expected a number"),
+            Some(toml::Value::Array(_)) => Ok(toml::Value::Array(
+                value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| toml::Value::String(v.to_string()))
+                    .collect(),
+            )),
             Some(toml::Value::Boolean(_)) => value
                 .trim()
                 .parse::<bool>()

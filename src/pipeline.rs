@@ -43,9 +43,21 @@ struct ConfiguredFeed {
 impl App {
     pub async fn new(config: Config) -> anyhow::Result<Self> {
         let store = Store::connect(&config.database.url).await?;
-        let fetcher = Fetcher::new(&config.fetch)?;
         let renderer = Renderer::new(&config.newsletter);
         let base = config.base_dir();
+        // The operator chose these hosts; anything a feed links to elsewhere
+        // must be on a public address.
+        let feed_hosts: Vec<String> = config
+            .feeds
+            .iter()
+            .filter_map(|f| url::Url::parse(&f.url).ok())
+            .filter_map(|u| u.host_str().map(str::to_string))
+            .collect();
+        let policy = crate::feeds::guard::AddressPolicy::new(
+            &config.fetch.allow_private_hosts,
+            feed_hosts.iter().map(String::as_str),
+        );
+        let fetcher = Fetcher::new(&config.fetch, policy)?;
         let feeds = config
             .feeds
             .iter()

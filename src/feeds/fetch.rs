@@ -80,11 +80,21 @@ fn status_words(status: u16) -> &'static str {
 pub struct Fetcher {
     client: reqwest::Client,
     settings: FetchSettings,
+    policy: std::sync::Arc<super::guard::AddressPolicy>,
 }
 
 impl Fetcher {
-    pub fn new(settings: &FetchSettings) -> anyhow::Result<Self> {
+    /// `policy` says which hosts may be reached on private addresses; every
+    /// other request goes to public addresses only.
+    pub fn new(
+        settings: &FetchSettings,
+        policy: super::guard::AddressPolicy,
+    ) -> anyhow::Result<Self> {
+        let policy = std::sync::Arc::new(policy);
         let client = reqwest::Client::builder()
+            .dns_resolver(super::guard::GuardedResolver {
+                policy: policy.clone(),
+            })
             .user_agent(settings.user_agent.clone())
             .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
             .timeout(Duration::from_secs(settings.timeout_secs))
@@ -93,6 +103,7 @@ impl Fetcher {
         Ok(Self {
             client,
             settings: settings.clone(),
+            policy,
         })
     }
 
@@ -203,6 +214,13 @@ impl Fetcher {
         let mut all_permanent = true;
         let mut seen = vec![url.clone()];
         for hop in 0..=self.settings.max_redirects {
+            // Every hop is checked: a public page may redirect to a private one.
+            self.policy
+                .check_url(&url)
+                .map_err(|reason| FetchError::Refused {
+                    url: url.to_string(),
+                    reason,
+                })?;
             let resp = self
                 .client
                 .get(url.clone())
@@ -232,12 +250,6 @@ impl Fetcher {
                 }
                 if seen.contains(&next) {
                     return Err(FetchError::RedirectLoop { url: first });
-                }
-                if next.scheme() != "http" && next.scheme() != "https" {
-                    return Err(FetchError::Refused {
-                        url: first,
-                        reason: format!("redirects to {next}, which is not http(s)"),
-                    });
                 }
                 all_permanent &= matches!(
                     status,
@@ -374,7 +386,7 @@ mod tests {
     use super::*;
 
     fn fetcher() -> Fetcher {
-        Fetcher::new(&FetchSettings::default()).unwrap()
+        Fetcher::new(&FetchSettings::default(), Default::default()).unwrap()
     }
 
     fn local_pages() -> (tempfile::TempDir, std::path::PathBuf) {

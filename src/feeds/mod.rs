@@ -2,6 +2,7 @@
 //! how their bytes become `FeedItem`s (`parse`).
 
 pub mod fetch;
+pub mod guard;
 pub mod parse;
 pub mod repair;
 pub mod sanitize;
