@@ -46,6 +46,44 @@ fn words(p: &str) -> usize {
     p.split_whitespace().count()
 }
 
+/// Short lines that are page furniture rather than article text: bylines,
+/// datelines, photo credits and captions, calls to action.
+static FURNITURE_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(^by [\p{Lu}\w.'-]+( [\p{Lu}\w.'-]+){0,3}( [-|,]|$)|^(published|updated|posted|last updated)\b|^\|? ?(published|updated):|\(image: |\(ap photo|\(photo:|^photo: |getty images|^©|copyright ©|all rights reserved|continue reading below|click(ing)? here|^see more:|^don't miss|^read more\b|^related:|^advertisement$|^sponsored$)",
+    )
+    .expect("static regex")
+});
+
+/// Lines that end the article when they come late in it: what follows is
+/// a list of other stories.
+static LATE_END: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(you may also like|more from|related stories|recommended for you|most popular|trending now)\b")
+        .expect("static regex")
+});
+
+/// For text extracted from a page: drops furniture lines (short ones only,
+/// so a sentence that mentions a photo stays) and cuts at a late
+/// "you may also like" list.
+pub fn strip_page_furniture(text: &str) -> String {
+    let lines: Vec<&str> = paragraphs(text).collect();
+    let total: usize = lines.iter().map(|l| words(l)).sum();
+    let mut seen = 0;
+    let mut kept = Vec::new();
+    for l in lines {
+        let n = words(l);
+        if n <= 8 && LATE_END.is_match(l) && seen * 2 > total {
+            break;
+        }
+        seen += n;
+        if n <= 25 && FURNITURE_LINE.is_match(l) {
+            continue;
+        }
+        kept.push(l);
+    }
+    kept.join("\n\n")
+}
+
 /// Drops clutter paragraphs and cuts the text at the first end-of-article marker.
 pub fn strip_boilerplate(text: &str) -> String {
     let mut kept: Vec<&str> = Vec::new();
@@ -149,6 +187,18 @@ Load More";
             "Sales of the model rose sharply last month across all regions. ".repeat(8)
         );
         assert_eq!(strip_boilerplate(&p), p.trim());
+    }
+
+    #[test]
+    fn page_furniture_lines_go() {
+        let t = "By Jane Roe - 11/18/19 11:04 PM EST\n\nThe council voted on Tuesday to approve the new budget for the coming year.\n\nUpdated at 1:23 p.m.\n\nCrowds gathered outside the hall (Image: GETTY )\n\nThe budget raises spending on schools by four percent, officials said.\n\nYou may also like...\n\nAnother story entirely";
+        let out = strip_page_furniture(t);
+        assert_eq!(
+            out,
+            "The council voted on Tuesday to approve the new budget for the coming year.\n\nThe budget raises spending on schools by four percent, officials said."
+        );
+        let long = "By the end of the year the company expects to have hired more than two thousand engineers across its offices in Europe, Asia and the Americas, it said.";
+        assert_eq!(strip_page_furniture(long), long);
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub fn extract_page(html: &str, url: Option<&str>) -> ExtractedPage {
         title: title.split_whitespace().collect::<Vec<_>>().join(" "),
         // Paragraph-level clutter removal happens before summarizing
         // (`clean::for_summary`); here it would cost recall.
-        text: text::normalize_paragraphs(&body),
+        text: super::clean::strip_page_furniture(&text::normalize_paragraphs(&body)),
     }
 }
 
