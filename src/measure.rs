@@ -74,7 +74,8 @@ pub fn summarize(
         if out.is_empty() {
             out = s.summarize(&text, budget);
         }
-        json!({"path": p.display().to_string(), "sentences": out})
+        let title = clean::headline(&text);
+        json!({"path": p.display().to_string(), "title": title, "sentences": out})
     })
 }
 

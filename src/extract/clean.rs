@@ -21,7 +21,7 @@ static END_MARKER: LazyLock<Regex> = LazyLock::new(|| {
 /// is dropped; a long one is kept, since articles mention these words too.
 static PROMO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(subscribe|newsletter|sign up|signup|join \d[\d,]*\+? |fellow readers|delivered to your inbox|in your inbox|advertis|sponsored|partner with us|disclaimer|we may earn|earn a commission|affiliate link|follow us|share (this|via)|share on (x|twitter|facebook|linkedin|whatsapp|reddit|email)\b|share your (views|thoughts|comments|opinion)|google news|cookie|all rights reserved|copyright ©|comment section|click here|tap here|download (our|the) app|opinion leaders network|support our journalism|become a member|log ?in to|sign in to|terms of (use|service)|privacy policy|shop now|save \d+%|promo code|use code)",
+        r"(?i)(subscribe|newsletter|sign up|signup|join \d[\d,]*\+? |fellow readers|delivered to your inbox|in your inbox|advertis|sponsored|partner with us|disclaimer|we may earn|earn a commission|affiliate link|follow us|share (this|via)|share on (x|twitter|facebook|linkedin|whatsapp|reddit|email)\b|share your (views|thoughts|comments|opinion)|google news|cookie|all rights reserved|copyright ©|comment section|click here|tap here|download (our|the) app|become part of (a|an|our|the) |join (our|the) [a-z ]{0,30}(community|network|circle|club)|support our journalism|become a member|log ?in to|sign in to|terms of (use|service)|privacy policy|shop now|save \d+%|promo code|use code)",
     )
     .expect("static regex")
 });
@@ -122,6 +122,21 @@ pub fn prose_only(text: &str) -> String {
 fn ends_like_sentence(p: &str) -> bool {
     p.trim_end()
         .ends_with(['.', '!', '?', '"', '”', '’', '\'', ')', ':', '…'])
+}
+
+/// The headline of text that arrives without markup: the first paragraph,
+/// once clutter is gone, that is headline-shaped (4 to 20 words, not a
+/// sentence, not a byline or a name).
+pub fn headline(text: &str) -> Option<String> {
+    strip_boilerplate(text)
+        .split("\n\n")
+        .map(str::trim)
+        .find(|p| {
+            let n = words(p);
+            (4..=20).contains(&n) && !ends_like_sentence(p) && !p.contains(':')
+                || (4..=20).contains(&n) && p.ends_with('?')
+        })
+        .map(str::to_string)
 }
 
 /// Both passes: what the summarizer reads.
