@@ -376,10 +376,12 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
     let since = now - chrono::Duration::days(settings.window_days);
     let by_feed: HashMap<String, &ConfiguredFeed> =
         app.feeds.iter().map(|f| (f.location.key(), f)).collect();
-    let feed_rows = app.store.feed_statuses().await?;
-    let feed_of: HashMap<i64, &ConfiguredFeed> = feed_rows
-        .iter()
-        .filter_map(|r| by_feed.get(&r.url).map(|f| (r.id, *f)))
+    let feed_of: HashMap<i64, &ConfiguredFeed> = app
+        .store
+        .feed_ids()
+        .await?
+        .into_iter()
+        .filter_map(|(id, url)| by_feed.get(&url).map(|f| (id, *f)))
         .collect();
     let items = app.store.items_since(since).await?;
     let mut candidates: Vec<Candidate> = items

@@ -107,10 +107,6 @@ impl Fetcher {
         })
     }
 
-    pub fn settings(&self) -> &FetchSettings {
-        &self.settings
-    }
-
     /// Fetches a feed, conditionally when validators are known. `url`
     /// overrides the configured one (after a permanent redirect).
     pub async fn fetch_feed(

@@ -161,6 +161,14 @@ impl Store {
         Ok(())
     }
 
+    /// Every stored feed's id and URL: what publishing needs to join items to
+    /// the configured feeds, without the health columns and item counts.
+    pub async fn feed_ids(&self) -> anyhow::Result<Vec<(i64, String)>> {
+        Ok(sqlx::query_as("SELECT id, url FROM feeds")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     pub async fn feed_statuses(&self) -> anyhow::Result<Vec<FeedStatus>> {
         type Row = (
             i64,
