@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::domain::EmailAddress;
+use crate::measure::Output;
 use crate::pipeline::{self, App, BuildMode, FeedOutcome};
 use crate::render::Recipient;
 use crate::store::{AddOutcome, now_ts};
@@ -58,32 +59,36 @@ pub enum Command {
         #[arg(long)]
         edition: Option<String>,
     },
-    /// Main-content extraction of HTML pages, one JSON line each.
+    /// Main-content extraction of HTML pages.
     Extract {
-        #[arg(long, required = true)]
+        /// One JSON line per file instead of readable text.
+        #[arg(long)]
         json: bool,
         files: Vec<PathBuf>,
     },
-    /// Extractive summaries of text files, one JSON line each.
+    /// Title and extractive summary of text files.
     Summarize {
         #[arg(long, default_value_t = 2)]
         sentences: usize,
         /// Word ceiling for each summary (none by default).
         #[arg(long)]
         max_words: Option<usize>,
-        #[arg(long, required = true)]
+        /// One JSON line per file instead of readable text.
+        #[arg(long)]
         json: bool,
         files: Vec<PathBuf>,
     },
-    /// Section (tech, business, other) of text files, one JSON line each.
+    /// Section (tech, business, other) of text files.
     Classify {
-        #[arg(long, required = true)]
+        /// One JSON line per file instead of readable text.
+        #[arg(long)]
         json: bool,
         files: Vec<PathBuf>,
     },
-    /// Parse feed files, one JSON line each.
+    /// Parse feed files and list their entries.
     ParseFeed {
-        #[arg(long, required = true)]
+        /// One JSON line per file instead of readable text.
+        #[arg(long)]
         json: bool,
         files: Vec<PathBuf>,
     },
@@ -123,15 +128,28 @@ const PARTIAL: u8 = 2;
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // The measuring commands need no config or database.
     match &cli.command {
-        Command::Extract { files, .. } => return measured(crate::measure::extract(files)),
+        Command::Extract { files, json } => {
+            return measured(crate::measure::extract(files, Output::from(*json)));
+        }
         Command::Summarize {
             files,
             sentences,
             max_words,
-            ..
-        } => return measured(crate::measure::summarize(files, *sentences, *max_words)),
-        Command::Classify { files, .. } => return measured(crate::measure::classify(files)),
-        Command::ParseFeed { files, .. } => return measured(crate::measure::parse_feeds(files)),
+            json,
+        } => {
+            return measured(crate::measure::summarize(
+                files,
+                *sentences,
+                *max_words,
+                Output::from(*json),
+            ));
+        }
+        Command::Classify { files, json } => {
+            return measured(crate::measure::classify(files, Output::from(*json)));
+        }
+        Command::ParseFeed { files, json } => {
+            return measured(crate::measure::parse_feeds(files, Output::from(*json)));
+        }
         _ => {}
     }
     let path = cli

@@ -1,5 +1,6 @@
 //! The measuring commands the scorers in ../shared/eval call: one JSON line
-//! per input file, and one bad file never aborts the batch.
+//! per input file (or readable text for a person), and one bad file never
+//! aborts the batch.
 
 use crate::extract::{clean, page};
 use crate::feeds::parse::parse_feed;
@@ -13,14 +14,68 @@ fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-fn emit(out: &mut impl Write, v: Value) -> std::io::Result<()> {
-    writeln!(out, "{v}")
+/// JSON lines for the scorers, text for a person at a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Json,
+    Text,
+}
+
+impl From<bool> for Output {
+    fn from(json: bool) -> Self {
+        if json { Output::Json } else { Output::Text }
+    }
+}
+
+fn emit(out: &mut impl Write, format: Output, v: &Value) -> std::io::Result<()> {
+    match format {
+        Output::Json => writeln!(out, "{v}"),
+        Output::Text => writeln!(out, "{}", as_text(v)),
+    }
+}
+
+/// The JSON line as a person would like to read it: the path as a heading,
+/// then each field, lists one item a line.
+fn as_text(v: &Value) -> String {
+    let mut s = format!("== {}", v["path"].as_str().unwrap_or_default());
+    let Some(fields) = v.as_object() else {
+        return s;
+    };
+    // The title reads first, as it would on the page.
+    let mut fields: Vec<_> = fields
+        .iter()
+        .filter(|(k, _)| k.as_str() != "path")
+        .collect();
+    fields.sort_by_key(|(k, _)| k.as_str() != "title");
+    for (key, value) in fields {
+        match value {
+            Value::Array(items) if items.is_empty() => {}
+            Value::Array(items) => {
+                s.push_str(&format!("\n{key}:"));
+                for item in items {
+                    let item = item
+                        .as_str()
+                        .map_or_else(|| item.to_string(), str::to_string);
+                    s.push_str(&format!("\n  - {item}"));
+                }
+            }
+            Value::String(text) if text.contains('\n') => {
+                s.push_str(&format!("\n{key}:\n{text}"));
+            }
+            Value::String(text) => s.push_str(&format!("\n{key}: {text}")),
+            Value::Null => {}
+            other => s.push_str(&format!("\n{key}: {other}")),
+        }
+    }
+    s.push('\n');
+    s
 }
 
 /// Runs `f` on each file. A file that cannot be read or processed gets a line
 /// with an `error` field plus `on_error`'s fields, so its shape stays familiar.
 fn each(
     paths: &[std::path::PathBuf],
+    format: Output,
     on_error: Value,
     mut f: impl FnMut(&Path, Vec<u8>) -> Value,
 ) -> std::io::Result<()> {
@@ -44,30 +99,36 @@ fn each(
             }
             Err(e) => error_line(&name, &e),
         };
-        emit(&mut out, v)?;
+        emit(&mut out, format, &v)?;
     }
     out.flush()
 }
 
-pub fn extract(paths: &[std::path::PathBuf]) -> std::io::Result<()> {
-    each(paths, json!({"title": "", "text": ""}), |p, bytes| {
-        let html = String::from_utf8_lossy(&bytes);
-        let page = page::extract_page(&html, None);
-        json!({"path": p.display().to_string(), "title": page.title, "text": page.text})
-    })
+pub fn extract(paths: &[std::path::PathBuf], format: Output) -> std::io::Result<()> {
+    each(
+        paths,
+        format,
+        json!({"title": "", "text": ""}),
+        |p, bytes| {
+            let html = String::from_utf8_lossy(&bytes);
+            let page = page::extract_page(&html, None);
+            json!({"path": p.display().to_string(), "title": page.title, "text": page.text})
+        },
+    )
 }
 
 pub fn summarize(
     paths: &[std::path::PathBuf],
     sentences: usize,
     max_words: Option<usize>,
+    format: Output,
 ) -> std::io::Result<()> {
     let s = Extractive::default();
     let budget = Budget {
         sentences,
         max_words,
     };
-    each(paths, json!({"sentences": []}), |p, bytes| {
+    each(paths, format, json!({"sentences": []}), |p, bytes| {
         let text = String::from_utf8_lossy(&bytes);
         let cleaned = clean::for_summary(&text);
         let mut out = s.summarize(&cleaned, budget);
@@ -79,17 +140,18 @@ pub fn summarize(
     })
 }
 
-pub fn classify(paths: &[std::path::PathBuf]) -> std::io::Result<()> {
-    each(paths, json!({}), |p, bytes| {
+pub fn classify(paths: &[std::path::PathBuf], format: Output) -> std::io::Result<()> {
+    each(paths, format, json!({}), |p, bytes| {
         let text = String::from_utf8_lossy(&bytes);
         let section = pick::classify(None, &[], "", &text);
         json!({"path": p.display().to_string(), "section": section.as_str()})
     })
 }
 
-pub fn parse_feeds(paths: &[std::path::PathBuf]) -> std::io::Result<()> {
+pub fn parse_feeds(paths: &[std::path::PathBuf], format: Output) -> std::io::Result<()> {
     each(
         paths,
+        format,
         json!({"ok": false, "entries": 0, "titles": []}),
         |p, bytes| {
             let name = p.display().to_string();

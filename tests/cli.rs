@@ -72,6 +72,26 @@ fn measuring_commands_answer_one_json_line_per_file_even_for_bad_files() {
 }
 
 #[test]
+fn measuring_commands_read_as_text_without_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.txt"), "Harbor Bank lifts its dividend\n\nShares in Harbor Bank rose after profits beat forecasts. Investors cheered the results. The bank raised its dividend.").unwrap();
+    let o = roundup(&["summarize", "a.txt"], d);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("== a.txt"));
+    assert_eq!(lines.next(), Some("title: Harbor Bank lifts its dividend"));
+    assert_eq!(lines.next(), Some("sentences:"));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("  - Shares in Harbor Bank rose")
+    );
+}
+
+#[test]
 fn config_errors_are_one_line_and_exit_1() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
