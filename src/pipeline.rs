@@ -19,8 +19,6 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use tokio::sync::Semaphore;
 
 /// Everything a command needs, built once from the config.
 pub struct App {
@@ -185,11 +183,10 @@ impl RefreshReport {
 }
 
 /// Fetches every configured feed that is due, concurrently (`fetch.concurrency`,
-/// at most `fetch.per_host` per host), and stores new items. One bad feed is
+/// at most `fetch.per_host` per host, shared with page fetches), and stores new items. One bad feed is
 /// recorded and reported; it never stops the others.
 pub async fn refresh(app: &App, now: DateTime<Utc>) -> anyhow::Result<RefreshReport> {
     let mut jobs = Vec::new();
-    let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
     for f in &app.feeds {
         let state = app.store.upsert_feed(&f.location.key(), &f.name).await?;
         let source = FeedSource {
@@ -201,25 +198,12 @@ pub async fn refresh(app: &App, now: DateTime<Utc>) -> anyhow::Result<RefreshRep
             etag: state.validators.etag.clone(),
             last_modified: state.validators.last_modified.clone(),
         };
-        let fetch_url = state.fetch_url.clone().unwrap_or_else(|| f.location.key());
-        let host = url::Url::parse(&fetch_url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_default();
-        let permits = hosts
-            .entry(host)
-            .or_insert_with(|| Arc::new(Semaphore::new(app.config.fetch.per_host)))
-            .clone();
-        jobs.push((source, state, permits));
+        jobs.push((source, state));
     }
     let reports = futures_util::stream::iter(jobs)
-        .map(|(src, state, permits)| async move {
-            let _permit = permits
-                .acquire_owned()
-                .await
-                .expect("semaphore never closed");
-            refresh_one(app, src, state, now).await
-        })
+        // The fetcher holds each host to `fetch.per_host`; this bounds the
+        // feeds in flight, parsing and storing included.
+        .map(|(src, state)| refresh_one(app, src, state, now))
         .buffer_unordered(app.config.fetch.concurrency)
         .collect::<Vec<_>>()
         .await;

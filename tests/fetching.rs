@@ -427,3 +427,69 @@ async fn edited_or_republished_items_are_not_new_and_dates_are_sane() {
         "the first-seen version is kept"
     );
 }
+
+/// A server that answers every request after a pause, counting how many it
+/// is answering at once.
+async fn counting_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let now = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let seen = most.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let (now, most) = (now.clone(), most.clone());
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let at_once = now.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(at_once, Ordering::SeqCst);
+                // Long enough for every other request to arrive if nothing held it back.
+                tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+                let body = rss("x");
+                now.fetch_sub(1, Ordering::SeqCst);
+                let _ = sock
+                    .write_all(format!("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len()).as_bytes())
+                    .await;
+            });
+        }
+    });
+    (format!("http://{addr}"), seen)
+}
+
+#[tokio::test]
+async fn feeds_and_pages_share_the_per_host_allowance() {
+    use roundup::feeds::fetch::{FetchOutcome, Fetcher};
+    use roundup::feeds::guard::AddressPolicy;
+    use roundup::feeds::{FeedLocation, FeedSource};
+    let (base, most) = counting_server().await;
+    let settings = roundup::config::FetchSettings {
+        per_host: 2,
+        ..Default::default()
+    };
+    let fetcher = Fetcher::new(&settings, AddressPolicy::new(&["127.0.0.1".into()], [])).unwrap();
+    let feed = |i: usize| FeedSource {
+        id: i as i64,
+        location: FeedLocation::Remote(url::Url::parse(&format!("{base}/feed{i}")).unwrap()),
+        name: format!("f{i}"),
+        section_hint: None,
+        weight: 1.0,
+        etag: None,
+        last_modified: None,
+    };
+    let feeds: Vec<FeedSource> = (0..4).map(feed).collect();
+    let pages: Vec<String> = (0..4).map(|i| format!("{base}/page{i}")).collect();
+    let (feed_results, page_results) = tokio::join!(
+        futures_util::future::join_all(feeds.iter().map(|f| fetcher.fetch_feed(f, None))),
+        futures_util::future::join_all(pages.iter().map(|p| fetcher.fetch_page(p, None))),
+    );
+    for r in feed_results.into_iter().chain(page_results) {
+        assert!(matches!(r, Ok(FetchOutcome::Fetched { .. })), "{r:?}");
+    }
+    let most = most.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(most <= 2, "{most} requests reached one host at once");
+    assert!(most >= 1);
+}

@@ -10,8 +10,11 @@ use reqwest::StatusCode;
 use reqwest::header::{
     ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER,
 };
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Validators the server gave us, sent back on the next request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -81,6 +84,56 @@ pub struct Fetcher {
     client: reqwest::Client,
     settings: FetchSettings,
     policy: std::sync::Arc<super::guard::AddressPolicy>,
+    limits: Limits,
+}
+
+/// `fetch.concurrency` requests at once and `fetch.per_host` to any one host,
+/// whoever asks: feeds and article pages draw on the same allowance, so a
+/// publisher sees one polite client.
+struct Limits {
+    total: Arc<Semaphore>,
+    per_host: usize,
+    hosts: std::sync::Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// Hosts remembered before idle ones are forgotten.
+const REMEMBERED_HOSTS: usize = 1024;
+
+impl Limits {
+    fn new(total: usize, per_host: usize) -> Self {
+        Self {
+            total: Arc::new(Semaphore::new(total)),
+            per_host,
+            hosts: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn whole_fetch(&self) -> OwnedSemaphorePermit {
+        self.total
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed")
+    }
+
+    async fn host(&self, url: &url::Url) -> OwnedSemaphorePermit {
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let permits = {
+            let mut hosts = self.hosts.lock().expect("no panic while holding the lock");
+            if hosts.len() >= REMEMBERED_HOSTS && !hosts.contains_key(&host) {
+                // A host nobody is fetching from holds the only reference.
+                hosts.retain(|_, s| Arc::strong_count(s) > 1);
+            }
+            hosts
+                .entry(host)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
+                .clone()
+        };
+        permits
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed")
+    }
 }
 
 impl Fetcher {
@@ -104,6 +157,7 @@ impl Fetcher {
             client,
             settings: settings.clone(),
             policy,
+            limits: Limits::new(settings.concurrency, settings.per_host),
         })
     }
 
@@ -209,6 +263,7 @@ impl Fetcher {
         let mut url = start;
         let mut all_permanent = true;
         let mut seen = vec![url.clone()];
+        let _slot = self.limits.whole_fetch().await;
         for hop in 0..=self.settings.max_redirects {
             // Every hop is checked: a public page may redirect to a private one.
             self.policy
@@ -217,6 +272,8 @@ impl Fetcher {
                     url: url.to_string(),
                     reason,
                 })?;
+            // Held until the body is read, or until the next hop.
+            let _host = self.limits.host(&url).await;
             let resp = self
                 .client
                 .get(url.clone())
