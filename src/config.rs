@@ -15,6 +15,7 @@ pub struct Config {
     pub fetch: FetchSettings,
     pub pick: PickSettings,
     pub summary: SummarySettings,
+    pub llm: LlmSettings,
     pub delivery: DeliverySettings,
     pub smtp: SmtpSettings,
     pub schedule: ScheduleSettings,
@@ -84,6 +85,48 @@ pub struct SummarySettings {
     /// Feed text shorter than this is treated as an excerpt: the linked page is fetched.
     pub excerpt_words: usize,
     pub words_per_minute: usize,
+}
+
+/// The optional LLM summarizer. With `base_url` empty, summaries stay extractive.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmSettings {
+    /// Root of an OpenAI-compatible API, e.g. http://localhost:11434/v1 (Ollama)
+    /// or http://localhost:8080/v1 (llama.cpp); `/chat/completions` is appended.
+    pub base_url: String,
+    pub model: String,
+    /// The environment variable holding the API key; unset means no key is sent.
+    pub api_key_env: String,
+    pub timeout_secs: u64,
+    /// Calls allowed while building one edition; stories beyond it are summarized extractively.
+    pub max_calls_per_edition: usize,
+    /// Calls in flight at once.
+    pub concurrency: usize,
+    /// Part of each summary sentence's content words that must occur in the article.
+    pub min_grounding: f64,
+    /// The article is cut to this many words before it is sent.
+    pub max_article_words: usize,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        Self {
+            base_url: String::new(),
+            model: String::new(),
+            api_key_env: "OPENAI_API_KEY".into(),
+            timeout_secs: 30,
+            max_calls_per_edition: 30,
+            concurrency: 2,
+            min_grounding: 0.6,
+            max_article_words: 1500,
+        }
+    }
+}
+
+impl LlmSettings {
+    pub fn enabled(&self) -> bool {
+        !self.base_url.trim().is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -423,6 +466,39 @@ impl Config {
                 "summary.sentences",
                 "need at least 1 sentence and max_words of at least 10".into(),
             );
+        }
+        let l = &self.llm;
+        if l.enabled() {
+            match url::Url::parse(&l.base_url) {
+                Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+                _ => {
+                    return err(
+                        "llm.base_url",
+                        format!(
+                            "`{}` is not an http(s) URL (e.g. http://localhost:11434/v1)",
+                            l.base_url
+                        ),
+                    );
+                }
+            }
+            if l.model.trim().is_empty() {
+                return err(
+                    "llm.model",
+                    "is required when llm.base_url is set (e.g. \"llama3.2\")".into(),
+                );
+            }
+            if l.timeout_secs == 0 || l.concurrency == 0 {
+                return err(
+                    "llm.timeout_secs",
+                    "timeout and concurrency must be at least 1".into(),
+                );
+            }
+            if !(0.0..=1.0).contains(&l.min_grounding) {
+                return err("llm.min_grounding", "must be between 0 and 1".into());
+            }
+            if l.max_article_words < 50 {
+                return err("llm.max_article_words", "must be at least 50".into());
+            }
         }
         if self.delivery.batch_size == 0 {
             return err("delivery.batch_size", "must be at least 1".into());

@@ -5,7 +5,7 @@
 use crate::extract::{clean, page};
 use crate::feeds::parse::parse_feed;
 use crate::pick;
-use crate::summarize::{Budget, Extractive, Summarizer};
+use crate::summarize::{Budget, Extractive};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::Path;
@@ -131,9 +131,9 @@ pub fn summarize(
     each(paths, format, json!({"sentences": []}), |p, bytes| {
         let text = String::from_utf8_lossy(&bytes);
         let cleaned = clean::for_summary(&text);
-        let mut out = s.summarize(&cleaned, budget);
+        let mut out = s.sentences(&cleaned, budget);
         if out.is_empty() {
-            out = s.summarize(&text, budget);
+            out = s.sentences(&text, budget);
         }
         let title = clean::headline(&text);
         json!({"path": p.display().to_string(), "title": title, "sentences": out})

@@ -13,7 +13,7 @@ use crate::feeds::{FeedLocation, FeedSource};
 use crate::pick::{self, Candidate, Pick};
 use crate::render::{Recipient, Renderer};
 use crate::store::{Store, StoredEdition, now_ts};
-use crate::summarize::{Budget, Extractive, Summarizer};
+use crate::summarize::{Article, Budget, Extractive, Llm, Origin, Summarizer, Summary};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -70,12 +70,18 @@ impl App {
                 }
             })
             .collect();
+        let summarizer: Box<dyn Summarizer> = if config.llm.enabled() {
+            tracing::info!(endpoint = %config.llm.base_url, model = %config.llm.model, "summaries by LLM, checked against the article");
+            Box::new(Llm::from_env(&config.llm)?)
+        } else {
+            Box::new(Extractive::default())
+        };
         let app = Self {
             config,
             store,
             fetcher,
             renderer,
-            summarizer: Box::new(Extractive::default()),
+            summarizer,
             feeds,
         };
         app.seed_subscribers().await?;
@@ -420,20 +426,22 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
         sentences: app.config.summary.sentences,
         max_words: Some(app.config.summary.max_words),
     };
-    let summaries: Vec<(Vec<String>, usize)> = picks
+    let articles: Vec<Article> = picks
         .iter()
-        .map(|p| {
-            let summary = app.summarizer.summarize(&p.candidate.text, budget);
-            (summary, extract::word_count(&p.candidate.text))
+        .map(|p| Article {
+            title: &p.candidate.title,
+            text: &p.candidate.text,
         })
         .collect();
+    let summaries = app.summarizer.summarize(&articles, budget).await;
+    log_origins(&summaries);
     let stories: Vec<Summarized> = picks
         .iter()
         .zip(summaries)
-        .map(|(pick, (summary, word_count))| Summarized {
+        .map(|(pick, summary)| Summarized {
             pick,
-            summary,
-            word_count,
+            summary: summary.sentences,
+            word_count: extract::word_count(&pick.candidate.text),
         })
         .collect();
     let digest = assemble::assemble(
@@ -452,6 +460,21 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
         picks,
         item_ids,
     })
+}
+
+/// One line saying who wrote the edition's summaries, when an LLM took part.
+fn log_origins(summaries: &[Summary]) {
+    let count = |f: fn(&Origin) -> bool| summaries.iter().filter(|s| f(&s.origin)).count();
+    let llm = count(|o| *o == Origin::Llm);
+    let fallback = count(|o| matches!(o, Origin::Fallback(_)));
+    if llm + fallback > 0 {
+        tracing::info!(
+            llm,
+            fallback,
+            extractive = summaries.len() - llm - fallback,
+            "summaries written"
+        );
+    }
 }
 
 /// The text stories are judged and summarized by: the article's prose without

@@ -3,7 +3,9 @@
 //! (news leads carry the story); sentences are then chosen greedily with a
 //! redundancy penalty (maximal marginal relevance) and returned in order.
 
-use super::{Budget, Summarizer, sentences};
+use super::words::content_words as tokens;
+use super::{Article, Budget, Origin, Summarizer, Summary, sentences};
+use futures_util::future::BoxFuture;
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -33,7 +35,25 @@ const MAX_WORDS: usize = 70;
 const CONCISE_WORDS: usize = 25;
 
 impl Summarizer for Extractive {
-    fn summarize(&self, text: &str, budget: Budget) -> Vec<String> {
+    fn summarize<'a>(
+        &'a self,
+        articles: &'a [Article<'a>],
+        budget: Budget,
+    ) -> BoxFuture<'a, Vec<Summary>> {
+        let summaries = articles
+            .iter()
+            .map(|a| Summary {
+                sentences: self.sentences(a.text, budget),
+                origin: Origin::Extractive,
+            })
+            .collect();
+        Box::pin(std::future::ready(summaries))
+    }
+}
+
+impl Extractive {
+    /// The summary of `text`: whole sentences in reading order.
+    pub fn sentences(&self, text: &str, budget: Budget) -> Vec<String> {
         let sents = sentences::split(text);
         if sents.is_empty() || budget.sentences == 0 {
             return Vec::new();
@@ -163,26 +183,6 @@ fn looks_like_noise(s: &str) -> bool {
 
 type Vector = HashMap<String, f64>;
 
-fn tokens(s: &str) -> impl Iterator<Item = String> + '_ {
-    s.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() > 1)
-        .map(str::to_lowercase)
-        .filter(|w| !STOPWORDS.contains(&w.as_str()))
-        .map(|w| stem(&w))
-}
-
-/// A light suffix strip, enough to match "shares"/"share", "launched"/"launch".
-fn stem(w: &str) -> String {
-    for suf in ["ings", "ing", "ied", "ies", "ed", "es", "s"] {
-        if let Some(base) = w.strip_suffix(suf)
-            && base.chars().count() >= 3
-        {
-            return base.to_string();
-        }
-    }
-    w.to_string()
-}
-
 fn tfidf_vectors(sents: &[String]) -> Vec<Vector> {
     let tfs: Vec<Vector> = sents
         .iter()
@@ -242,18 +242,6 @@ fn cosine(a: &Vector, b: &Vector) -> f64 {
     }
 }
 
-const STOPWORDS: &[&str] = &[
-    "the", "a", "an", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with",
-    "from", "as", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that",
-    "these", "those", "he", "she", "they", "we", "you", "his", "her", "their", "our", "your", "i",
-    "me", "him", "them", "us", "my", "not", "no", "so", "than", "then", "there", "here", "what",
-    "which", "who", "whom", "when", "where", "why", "how", "all", "any", "both", "each", "more",
-    "most", "other", "some", "such", "only", "own", "same", "too", "very", "can", "will", "would",
-    "should", "could", "may", "might", "must", "has", "have", "had", "do", "does", "did", "said",
-    "says", "also", "into", "about", "over", "after", "before", "up", "down", "out", "off",
-    "again", "just", "now", "one", "two", "new", "year", "years", "mr", "mrs", "ms",
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,7 +255,7 @@ Shares of Acme rose 4% in early trading after the announcement of the Widget dea
 
     #[test]
     fn picks_central_lead_sentences_in_order() {
-        let s = Extractive::default().summarize(
+        let s = Extractive::default().sentences(
             STORY,
             Budget {
                 sentences: 2,
@@ -285,11 +273,11 @@ Shares of Acme rose 4% in early trading after the announcement of the Widget dea
             sentences: 3,
             max_words: Some(40),
         };
-        let a = Extractive::default().summarize(STORY, b);
+        let a = Extractive::default().sentences(STORY, b);
         let words: usize = a.iter().map(|s| s.split_whitespace().count()).sum();
         assert!(words <= 40, "{words}");
         assert!(!a.is_empty());
-        assert_eq!(a, Extractive::default().summarize(STORY, b));
+        assert_eq!(a, Extractive::default().sentences(STORY, b));
     }
 
     #[test]
@@ -298,7 +286,7 @@ Shares of Acme rose 4% in early trading after the announcement of the Widget dea
 Engineers found deep cracks in two of its steel piers during a routine inspection last autumn. \
 He said the harbour bridge closure would cost local shops dearly over the spring. \
 Repairs to the bridge piers are expected to take at least eighteen months and cost the city heavily.";
-        let s = Extractive::default().summarize(
+        let s = Extractive::default().sentences(
             text,
             Budget {
                 sentences: 2,
@@ -325,12 +313,12 @@ Acme expects the Widget deal to close by June.";
             length_penalty: 0.0,
             ..Extractive::default()
         };
-        assert!(plain.summarize(text, budget)[1].starts_with("Acme Corp, which"));
+        assert!(plain.sentences(text, budget)[1].starts_with("Acme Corp, which"));
         let concise = Extractive {
             length_penalty: 0.5,
             ..Extractive::default()
         };
-        let s = concise.summarize(text, budget);
+        let s = concise.sentences(text, budget);
         assert!(s[1].starts_with("Acme expects"), "{s:?}");
     }
 
@@ -338,7 +326,7 @@ Acme expects the Widget deal to close by June.";
     fn empty_text_gives_nothing() {
         assert!(
             Extractive::default()
-                .summarize(
+                .sentences(
                     "",
                     Budget {
                         sentences: 2,
