@@ -129,15 +129,33 @@ pub fn summarize(
         max_words,
     };
     each(paths, format, json!({"sentences": []}), |p, bytes| {
-        let text = String::from_utf8_lossy(&bytes);
+        let raw = String::from_utf8_lossy(&bytes);
+        // A saved web page is read the way an article page is at publish time.
+        let (title, text) = if looks_like_html(&raw) {
+            let page = page::extract_page(&raw, None);
+            (Some(page.title).filter(|t| !t.is_empty()), page.text)
+        } else {
+            (clean::headline(&raw), raw.into_owned())
+        };
         let cleaned = clean::for_summary(&text);
         let mut out = s.sentences(&cleaned, budget);
         if out.is_empty() {
             out = s.sentences(&text, budget);
         }
-        let title = clean::headline(&text);
         json!({"path": p.display().to_string(), "title": title, "sentences": out})
     })
+}
+
+/// A document that opens like an HTML page, not text that mentions a tag.
+fn looks_like_html(text: &str) -> bool {
+    let head: String = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .chars()
+        .take(512)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    head.starts_with('<') && (head.contains("<html") || head.starts_with("<!doctype html"))
 }
 
 pub fn classify(paths: &[std::path::PathBuf], format: Output) -> std::io::Result<()> {

@@ -3,6 +3,7 @@
 
 pub mod clean;
 pub mod page;
+pub mod prestrip;
 pub mod text;
 
 /// Where an article's text came from.

@@ -13,10 +13,11 @@ const ATOM03_NS: &str = "http://purl.org/atom/ns#";
 const ATOM10_NS: &str = "http://www.w3.org/2005/Atom";
 
 static ATOM03_PUBLISHED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"<(/?)((?:[A-Za-z][\w.-]*:)?)(issued|created)\b").expect("static regex")
+    Regex::new(r"<(/?)((?:[A-Za-z][\w.-]*:)?)(issued|created)(?-u:\b)").expect("static regex")
 });
-static ATOM03_UPDATED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"<(/?)((?:[A-Za-z][\w.-]*:)?)modified\b").expect("static regex"));
+static ATOM03_UPDATED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"<(/?)((?:[A-Za-z][\w.-]*:)?)modified(?-u:\b)").expect("static regex")
+});
 
 /// Cheap fixes that apply to documents feed-rs would otherwise misread:
 /// leading junk, any charset other than UTF-8 (feed-rs reads only UTF-8
@@ -274,8 +275,9 @@ static ATOM_TEXT_ELEMENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"<((?:atom:)?(?:title|subtitle|summary|rights|content|tagline|copyright|info))(\s[^>]*)?>([^<]*)</")
         .expect("static regex")
 });
-static ATTR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"\b(type|mode)\s*=\s*["']([^"']*)["']"#).expect("static regex"));
+static ATTR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?-u:\b)(type|mode)\s*=\s*["']([^"']*)["']"#).expect("static regex")
+});
 
 /// Atom 0.3's `mode="base64"`, and Atom 1.0 text in a non-text MIME type,
 /// carry base64. Decoded, the text becomes html (or text, when typed so).
@@ -402,7 +404,7 @@ static ATOM_TYPED: LazyLock<Regex> = LazyLock::new(|| {
 /// Capture-free, so it runs on the fast engine over the whole document:
 /// does any text construct carry a type other than text, html or xhtml?
 static ATOM_NEEDS_TYPE_FIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"<(?:atom:)?(?:title|subtitle|summary|rights|content|tagline|copyright|info)\s[^>]*\btype\s*=\s*["'](?:[^"'thx]|t[^e]|te[^x]|tex[^t]|text[^"']|h[^t]|ht[^m]|htm[^l]|html[^"']|x[^h]|xh[^t]|xht[^m]|xhtm[^l]|xhtml[^"']|["'])"#)
+    Regex::new(r#"<(?:atom:)?(?:title|subtitle|summary|rights|content|tagline|copyright|info)\s[^>]*(?-u:\b)type\s*=\s*["'](?:[^"'thx]|t[^e]|te[^x]|tex[^t]|text[^"']|h[^t]|ht[^m]|htm[^l]|html[^"']|x[^h]|xh[^t]|xht[^m]|xhtm[^l]|xhtml[^"']|["'])"#)
         .expect("static regex")
 });
 
@@ -432,9 +434,10 @@ fn atom_type(c: &regex::Captures) -> String {
 }
 
 static RSS_ROOT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"<rss\b([^>]*)>"#).expect("static regex"));
-static VERSION_ATTR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"\bversion\s*=\s*["']([^"']*)["']"#).expect("static regex"));
+    LazyLock::new(|| Regex::new(r#"<rss(?-u:\b)([^>]*)>"#).expect("static regex"));
+static VERSION_ATTR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?-u:\b)version\s*=\s*["']([^"']*)["']"#).expect("static regex")
+});
 
 /// feed-rs finds no feed in `<rss>` without a version, or with one it does
 /// not know (0.93, 0.94, 2.01): read those as RSS 2.0, as feedparser does.

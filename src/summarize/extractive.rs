@@ -181,65 +181,98 @@ fn looks_like_noise(s: &str) -> bool {
         || lower.starts_with("published")
 }
 
-type Vector = HashMap<String, f64>;
+/// A sentence's TF-IDF weights by term id, sorted by id, with its norm.
+#[derive(Debug, Default)]
+struct Vector {
+    weights: Vec<(u32, f64)>,
+    norm: f64,
+}
 
+impl Vector {
+    fn new(weights: Vec<(u32, f64)>) -> Self {
+        let norm = weights.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
+        Self { weights, norm }
+    }
+}
+
+/// Terms are interned to ids once, so vectors are sorted lists compared by
+/// merging rather than maps of strings: long pages have a thousand sentences.
 fn tfidf_vectors(sents: &[String]) -> Vec<Vector> {
-    let tfs: Vec<Vector> = sents
+    let mut vocab: HashMap<String, u32> = HashMap::new();
+    let terms: Vec<Vec<u32>> = sents
         .iter()
         .map(|s| {
-            let mut tf = Vector::new();
-            for t in tokens(s) {
-                *tf.entry(t).or_default() += 1.0;
-            }
-            tf
+            let mut ids: Vec<u32> = tokens(s)
+                .map(|t| {
+                    let next = vocab.len() as u32;
+                    *vocab.entry(t).or_insert(next)
+                })
+                .collect();
+            ids.sort_unstable();
+            ids
         })
         .collect();
-    let mut df: HashMap<&str, f64> = HashMap::new();
-    for tf in &tfs {
-        for t in tf.keys() {
-            *df.entry(t.as_str()).or_default() += 1.0;
+    let mut df = vec![0.0f64; vocab.len()];
+    for ids in &terms {
+        let mut last = None;
+        for &id in ids {
+            if last != Some(id) {
+                df[id as usize] += 1.0;
+                last = Some(id);
+            }
         }
     }
     let n = sents.len() as f64;
-    let idf: HashMap<String, f64> = df
-        .into_iter()
-        .map(|(t, d)| (t.to_string(), ((1.0 + n) / (1.0 + d)).ln() + 1.0))
+    let idf: Vec<f64> = df
+        .iter()
+        .map(|d| ((1.0 + n) / (1.0 + d)).ln() + 1.0)
         .collect();
-    tfs.into_iter()
-        .map(|tf| {
-            tf.into_iter()
-                .map(|(t, f)| {
-                    let w = f * idf[&t];
-                    (t, w)
-                })
-                .collect()
+    terms
+        .into_iter()
+        .map(|ids| {
+            let mut weights: Vec<(u32, f64)> = Vec::new();
+            for id in ids {
+                match weights.last_mut() {
+                    Some((last, w)) if *last == id => *w += idf[id as usize],
+                    _ => weights.push((id, idf[id as usize])),
+                }
+            }
+            Vector::new(weights)
         })
         .collect()
 }
 
 fn centroid(vs: &[Vector]) -> Vector {
-    let mut c = Vector::new();
+    let mut sum: HashMap<u32, f64> = HashMap::new();
     for v in vs {
-        for (t, w) in v {
-            *c.entry(t.clone()).or_default() += w;
+        for &(id, w) in &v.weights {
+            *sum.entry(id).or_default() += w;
         }
     }
-    c
+    let mut weights: Vec<(u32, f64)> = sum.into_iter().collect();
+    weights.sort_unstable_by_key(|&(id, _)| id);
+    Vector::new(weights)
 }
 
 fn cosine(a: &Vector, b: &Vector) -> f64 {
-    let (small, large) = if a.len() < b.len() { (a, b) } else { (b, a) };
-    let dot: f64 = small
-        .iter()
-        .filter_map(|(t, w)| large.get(t).map(|x| w * x))
-        .sum();
-    let na: f64 = a.values().map(|w| w * w).sum::<f64>().sqrt();
-    let nb: f64 = b.values().map(|w| w * w).sum::<f64>().sqrt();
-    if na == 0.0 || nb == 0.0 {
-        0.0
-    } else {
-        dot / (na * nb)
+    if a.norm == 0.0 || b.norm == 0.0 {
+        return 0.0;
     }
+    let (mut i, mut j, mut dot) = (0, 0, 0.0);
+    while i < a.weights.len() && j < b.weights.len() {
+        let (ia, wa) = a.weights[i];
+        let (ib, wb) = b.weights[j];
+        match ia.cmp(&ib) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += wa * wb;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    dot / (a.norm * b.norm)
 }
 
 #[cfg(test)]
