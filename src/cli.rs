@@ -41,7 +41,38 @@ pub enum Command {
         /// Open it in the desktop's browser.
         #[arg(long)]
         open: bool,
+        /// Also print why each story was picked (its score parts) and the runners-up.
+        #[arg(long)]
+        explain: bool,
     },
+    /// Put a story (by its URL) into the next edition, whatever its score.
+    Pin { url: String },
+    /// Take back a pin that no edition has carried yet.
+    Unpin { url: String },
+    /// Keep a story (by URL) or, with --source, a feed out of every edition.
+    Block {
+        /// The story's URL, or with --source a feed's name or URL.
+        target: String,
+        #[arg(long)]
+        source: bool,
+    },
+    /// Lift a block.
+    Unblock {
+        target: String,
+        #[arg(long)]
+        source: bool,
+    },
+    /// Set a feed's weight in the ranking, over the config's (--reset goes back to it).
+    Weight {
+        /// The feed's name or URL.
+        feed: String,
+        #[arg(required_unless_present = "reset")]
+        weight: Option<f64>,
+        #[arg(long)]
+        reset: bool,
+    },
+    /// List pins, blocks and weights set by editors.
+    Steering,
     /// Send the upcoming edition to one address, outside the ledger.
     SendTest {
         #[arg(long)]
@@ -166,7 +197,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_refresh(&r);
             Ok(code(r.failures().next().is_some()))
         }
-        Command::Preview { out, open } => cmd_preview(&app, now, out, open).await,
+        Command::Preview { out, open, explain } => cmd_preview(&app, now, out, open, explain).await,
+        Command::Pin { url } => cmd_pin(&app, &url, true).await,
+        Command::Unpin { url } => cmd_pin(&app, &url, false).await,
+        Command::Block { target, source } => cmd_block(&app, &target, source, true).await,
+        Command::Unblock { target, source } => cmd_block(&app, &target, source, false).await,
+        Command::Weight {
+            feed,
+            weight,
+            reset,
+        } => cmd_weight(&app, &feed, if reset { None } else { weight }).await,
+        Command::Steering => cmd_steering(&app).await,
         Command::SendTest { to } => cmd_send_test(&app, now, &to).await,
         Command::Subscribers { action } => cmd_subscribers(&app, action).await,
         Command::Feeds => cmd_feeds(&app).await,
@@ -303,8 +344,19 @@ async fn cmd_preview(
     now: chrono::DateTime<chrono::Utc>,
     out: Option<PathBuf>,
     open: bool,
+    explain: bool,
 ) -> anyhow::Result<ExitCode> {
     let digest = upcoming(app, now).await?;
+    if explain {
+        if app.store.edition(&digest.key).await?.is_some() {
+            println!(
+                "note: {} is already published; this explains a build made now, which leaves out what it carried",
+                digest.key
+            );
+        }
+        let built = pipeline::build_digest(app, now, BuildMode::Preview).await?;
+        print!("{}", crate::explain::explain(&built));
+    }
     if digest.story_count() == 0 {
         eprintln!(
             "warning: no stories for {}: has `roundup refresh` run?",
@@ -538,4 +590,106 @@ async fn cmd_deliveries(
         );
     }
     Ok(code(!failures.is_empty()))
+}
+
+async fn cmd_pin(app: &App, url: &str, pin: bool) -> anyhow::Result<ExitCode> {
+    let link = story_link(url)?;
+    if !pin {
+        if app.store.unpin(&link).await? {
+            println!("unpinned {url}");
+        } else {
+            println!("{url} was not pinned (or an edition already carried it)");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if app.store.pin(&link, url, now_ts()).await? {
+        println!("pinned {url}: it goes into the next edition");
+    } else {
+        println!("{url} is already pinned for the next edition");
+    }
+    if !app.store.has_story(&link).await? {
+        println!("note: no feed has carried this story yet; it goes in once one does");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn cmd_block(app: &App, target: &str, source: bool, block: bool) -> anyhow::Result<ExitCode> {
+    use crate::store::BlockKind;
+    let (kind, value, shown) = if source {
+        let (key, name) = app.find_feed(target).ok_or_else(|| {
+            anyhow::anyhow!(
+                "no configured feed is named or located `{target}` (see `roundup feeds`)"
+            )
+        })?;
+        (BlockKind::Source, key, name)
+    } else {
+        (BlockKind::Item, story_link(target)?, target.to_string())
+    };
+    let changed = if block {
+        app.store.block(kind, &value, now_ts()).await?
+    } else {
+        app.store.unblock(kind, &value).await?
+    };
+    let what = if source { "feed" } else { "story" };
+    match (block, changed) {
+        (true, true) => println!("blocked {what} {shown}: it stays out of every edition"),
+        (true, false) => println!("{what} {shown} was blocked already"),
+        (false, true) => println!("unblocked {what} {shown}"),
+        (false, false) => println!("{what} {shown} was not blocked"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn cmd_weight(app: &App, feed: &str, weight: Option<f64>) -> anyhow::Result<ExitCode> {
+    let (key, name) = app.find_feed(feed).ok_or_else(|| {
+        anyhow::anyhow!("no configured feed is named or located `{feed}` (see `roundup feeds`)")
+    })?;
+    if let Some(w) = weight
+        && !(w.is_finite() && (0.0..=10.0).contains(&w))
+    {
+        anyhow::bail!("a weight is a number from 0 to 10 (1 is neutral), not {w}");
+    }
+    app.store.set_feed_weight(&key, &name, weight).await?;
+    match weight {
+        Some(w) => println!("{name}: weight {w} (over the config's)"),
+        None => println!("{name}: back to the config's weight"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn cmd_steering(app: &App) -> anyhow::Result<ExitCode> {
+    let s = app.store.steering().await?;
+    let name_of = |key: &str| {
+        app.find_feed(key)
+            .map(|(_, name)| name)
+            .unwrap_or_else(|| format!("{key} (no longer configured)"))
+    };
+    println!("pinned for the next edition:");
+    for (_, url) in &s.pins {
+        println!("  {url}");
+    }
+    println!("blocked stories:");
+    for link in &s.blocked_items {
+        println!("  {link}");
+    }
+    println!("blocked feeds:");
+    for key in &s.blocked_sources {
+        println!("  {}", name_of(key));
+    }
+    println!("feed weights set by editors:");
+    for (key, w) in &s.weights {
+        println!("  {:<28} {w}", name_of(key));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A story's URL as the store compares it: tracking parameters and
+/// fragments gone.
+fn story_link(url: &str) -> anyhow::Result<String> {
+    let parsed =
+        url::Url::parse(url.trim()).map_err(|e| anyhow::anyhow!("`{url}` is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https" | "file") {
+        anyhow::bail!("`{url}` is not an http(s) URL");
+    }
+    Ok(crate::feeds::parse::canonical_link(url.trim()))
 }

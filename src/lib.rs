@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod deliver;
 pub mod domain;
+pub mod explain;
 pub mod extract;
 pub mod feeds;
 pub mod measure;

@@ -36,70 +36,167 @@ pub struct SourceRef {
     pub link: Option<String>,
 }
 
-/// A candidate chosen for the edition.
+/// A ranked story: picked for the edition, or a runner-up.
 #[derive(Debug, Clone)]
 pub struct Pick {
     pub candidate: Candidate,
     pub section: Section,
+    /// Why it is in that section, in words.
+    pub section_reason: String,
     pub score: f64,
+    pub parts: ScoreParts,
+    /// An editor pinned it: it goes in whatever its score.
+    pub pinned: bool,
     /// Other feeds that covered the same story.
     pub also: Vec<SourceRef>,
     /// Every item merged into this story, the main one included.
     pub item_ids: Vec<i64>,
 }
 
+/// The factors of a story's score, kept so an editor can see why it ranks
+/// where it does: score = weight × (0.3 + recency) × coverage × quality × penalty.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreParts {
+    /// The highest source weight among the story's feeds.
+    pub weight: f64,
+    /// exp(-age / 96 h), from the newest report.
+    pub recency: f64,
+    pub age_hours: f64,
+    /// 1 + 0.6 per extra feed.
+    pub coverage: f64,
+    pub sources: usize,
+    /// 0.5 to 1.0 by the main report's length (full marks at 150 words).
+    pub quality: f64,
+    pub words: usize,
+    /// 1.0, or less for clickbait, deals and press releases.
+    pub penalty: f64,
+}
+
+/// What editors asked of the next edition.
+#[derive(Debug, Clone, Default)]
+pub struct Steering {
+    /// Canonical links that must appear (outside the window and novelty rules too).
+    pub pinned: HashSet<String>,
+    /// Canonical links that must not appear. A block beats a pin.
+    pub blocked_items: HashSet<String>,
+    /// Feeds none of whose items may appear.
+    pub blocked_feeds: HashSet<i64>,
+}
+
+impl Steering {
+    fn blocks(&self, c: &Candidate) -> bool {
+        self.blocked_feeds.contains(&c.feed_id)
+            || c.canonical_link
+                .as_ref()
+                .is_some_and(|l| self.blocked_items.contains(l))
+    }
+
+    fn pins(&self, c: &Candidate) -> bool {
+        c.canonical_link
+            .as_ref()
+            .is_some_and(|l| self.pinned.contains(l))
+    }
+}
+
+/// The edition's stories and, per section, the best of the rest.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub picks: Vec<Pick>,
+    pub runners_up: Vec<RunnerUp>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunnerUp {
+    pub pick: Pick,
+    /// Why it was left out, in words.
+    pub why: String,
+}
+
+/// Runners-up listed per section.
+const RUNNERS_UP: usize = 5;
+
 /// Ranks and selects. `already_sent` holds canonical links of stories that
-/// earlier editions carried: those never return.
+/// earlier editions carried: those never return, unless an editor pins one.
 pub fn pick(
     candidates: Vec<Candidate>,
     settings: &PickSettings,
     now: DateTime<Utc>,
     already_sent: &HashSet<String>,
-) -> Vec<Pick> {
+    steering: &Steering,
+) -> Selection {
     let window_start = now - chrono::Duration::days(settings.window_days);
     let fresh: Vec<Candidate> = candidates
         .into_iter()
-        .filter(|c| c.published >= window_start && c.published <= now + chrono::Duration::hours(1))
+        .filter(|c| !steering.blocks(c))
         .filter(|c| {
-            c.canonical_link
-                .as_ref()
-                .is_none_or(|l| !already_sent.contains(l))
+            steering.pins(c)
+                || c.published >= window_start
+                    && c.published <= now + chrono::Duration::hours(1)
+                    && c.canonical_link
+                        .as_ref()
+                        .is_none_or(|l| !already_sent.contains(l))
         })
         .filter(|c| !c.title.trim().is_empty())
         .collect();
     let mut stories: Vec<Pick> = cluster(fresh)
         .into_iter()
-        .filter_map(|group| score_story(group, now))
+        .filter_map(|group| score_story(group, now, steering))
         .collect();
     stories.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
+        b.pinned
+            .cmp(&a.pinned)
+            .then(b.score.total_cmp(&a.score))
             .then(a.candidate.item_id.cmp(&b.candidate.item_id))
     });
     select(stories, settings)
 }
 
-/// Top K per section, at most M per source.
-fn select(ranked: Vec<Pick>, settings: &PickSettings) -> Vec<Pick> {
-    let mut out = Vec::new();
+/// Top K per section, at most M per source; pinned stories first and
+/// whatever the caps.
+fn select(ranked: Vec<Pick>, settings: &PickSettings) -> Selection {
+    let mut out = Selection::default();
     for section in Section::EDITION {
         let mut per_source: HashMap<i64, usize> = HashMap::new();
+        let mut taken = 0;
+        let mut left_out = 0;
         for p in ranked.iter().filter(|p| p.section == section) {
-            if out.iter().filter(|o: &&Pick| o.section == section).count() >= settings.per_section {
-                break;
-            }
             let n = per_source.entry(p.candidate.feed_id).or_default();
-            if *n >= settings.max_per_source {
-                continue;
+            let why = if p.pinned {
+                None
+            } else if taken >= settings.per_section {
+                Some(format!(
+                    "below the cut: the section is full (pick.per_section = {})",
+                    settings.per_section
+                ))
+            } else if *n >= settings.max_per_source {
+                Some(format!(
+                    "{} already has {} stories in this section (pick.max_per_source)",
+                    p.candidate.source_name, settings.max_per_source
+                ))
+            } else {
+                None
+            };
+            match why {
+                None => {
+                    *n += 1;
+                    taken += 1;
+                    out.picks.push(p.clone());
+                }
+                Some(why) if left_out < RUNNERS_UP => {
+                    left_out += 1;
+                    out.runners_up.push(RunnerUp {
+                        pick: p.clone(),
+                        why,
+                    });
+                }
+                Some(_) => {}
             }
-            *n += 1;
-            out.push(p.clone());
         }
     }
     out
 }
 
-fn score_story(group: Vec<Candidate>, now: DateTime<Utc>) -> Option<Pick> {
+fn score_story(group: Vec<Candidate>, now: DateTime<Utc>, steering: &Steering) -> Option<Pick> {
     // The main source: the one with most text, then highest weight.
     let main_idx = (0..group.len()).max_by(|&a, &b| {
         let (x, y) = (&group[a], &group[b]);
@@ -110,9 +207,20 @@ fn score_story(group: Vec<Candidate>, now: DateTime<Utc>) -> Option<Pick> {
             .then(y.item_id.cmp(&x.item_id))
     })?;
     let main = group[main_idx].clone();
-    let section = classify_group(&main, &group);
+    let pinned = group.iter().any(|c| steering.pins(c));
+    let (mut section, mut section_reason) = classify_group(&main, &group);
     if section == Section::Other {
-        return None;
+        if !pinned {
+            return None;
+        }
+        // The editor wants it in: it goes where its text leans.
+        let scores = topic_scores(&format!("{}. {}", main.title, main.text));
+        section = if scores[1] > scores[0] {
+            Section::Business
+        } else {
+            Section::Tech
+        };
+        section_reason = format!("pinned; its text leans {}", section.as_str());
     }
     let sources: HashSet<i64> = group.iter().map(|c| c.feed_id).collect();
     let newest = group
@@ -121,12 +229,19 @@ fn score_story(group: Vec<Candidate>, now: DateTime<Utc>) -> Option<Pick> {
         .max()
         .unwrap_or(main.published);
     let age_hours = (now - newest).num_minutes().max(0) as f64 / 60.0;
-    let recency = (-age_hours / 96.0).exp();
-    let weight = group.iter().map(|c| c.source_weight).fold(0.0, f64::max);
-    let coverage = 1.0 + 0.6 * (sources.len() as f64 - 1.0);
-    let quality = 0.5 + 0.5 * (main.word_count() as f64 / 150.0).min(1.0);
-    let penalty = penalty(&main.title, &main.text);
-    let score = weight * (0.3 + recency) * coverage * quality * penalty;
+    let words = main.word_count();
+    let parts = ScoreParts {
+        weight: group.iter().map(|c| c.source_weight).fold(0.0, f64::max),
+        recency: (-age_hours / 96.0).exp(),
+        age_hours,
+        coverage: 1.0 + 0.6 * (sources.len() as f64 - 1.0),
+        sources: sources.len(),
+        quality: 0.5 + 0.5 * (words as f64 / 150.0).min(1.0),
+        words,
+        penalty: penalty(&main.title, &main.text),
+    };
+    let score =
+        parts.weight * (0.3 + parts.recency) * parts.coverage * parts.quality * parts.penalty;
     let also = group.iter().filter(|c| c.feed_id != main.feed_id).fold(
         Vec::<SourceRef>::new(),
         |mut acc, c| {
@@ -143,7 +258,10 @@ fn score_story(group: Vec<Candidate>, now: DateTime<Utc>) -> Option<Pick> {
         item_ids: group.iter().map(|c| c.item_id).collect(),
         candidate: main,
         section,
+        section_reason,
         score,
+        parts,
+        pinned,
         also,
     })
 }
@@ -179,25 +297,26 @@ fn penalty(title: &str, text: &str) -> f64 {
     p
 }
 
-fn classify_group(main: &Candidate, group: &[Candidate]) -> Section {
+fn classify_group(main: &Candidate, group: &[Candidate]) -> (Section, String) {
     // The main source's hint wins, then any member's; otherwise the members vote.
-    if let Some(h) = main
-        .section_hint
-        .or_else(|| group.iter().find_map(|c| c.section_hint))
+    if let Some(c) = std::iter::once(main)
+        .chain(group)
+        .find(|c| c.section_hint.is_some())
     {
-        return h;
+        let h = c.section_hint.expect("found by its hint");
+        return (h, format!("{} is a {} feed", c.source_name, h.as_str()));
     }
-    let mut votes: HashMap<Section, usize> = HashMap::new();
+    let mut votes: HashMap<Section, (usize, String)> = HashMap::new();
     for c in group {
-        *votes
-            .entry(classify(None, &c.categories, &c.title, &c.text))
-            .or_default() += 1;
+        let (section, why) = classify_explained(None, &c.categories, &c.title, &c.text);
+        let v = votes.entry(section).or_insert((0, why));
+        v.0 += 1;
     }
     votes
         .into_iter()
-        .max_by_key(|(s, n)| (*n, std::cmp::Reverse(*s)))
-        .map(|(s, _)| s)
-        .unwrap_or(Section::Other)
+        .max_by_key(|(s, (n, _))| (*n, std::cmp::Reverse(*s)))
+        .map(|(s, (_, why))| (s, why))
+        .unwrap_or((Section::Other, "no text".into()))
 }
 
 /// Groups items about the same story: same canonical link, or near-identical titles.
@@ -387,16 +506,32 @@ fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
 /// Tech, business or other, from (in order of strength) the feed's hint, the
 /// item's categories, and a weighted lexicon over the text.
 pub fn classify(hint: Option<Section>, categories: &[String], title: &str, text: &str) -> Section {
+    classify_explained(hint, categories, title, text).0
+}
+
+/// The section and, in words, what decided it.
+pub fn classify_explained(
+    hint: Option<Section>,
+    categories: &[String],
+    title: &str,
+    text: &str,
+) -> (Section, String) {
     if let Some(h) = hint {
-        return h;
+        return (h, "feed hint".into());
     }
     for c in categories {
-        let c = c.to_lowercase();
-        if let Some(s) = category_section(&c) {
-            return s;
+        if let Some(s) = category_section(&c.to_lowercase()) {
+            return (s, format!("category \"{c}\""));
         }
     }
-    classify_text(&format!("{title}. {title}. {text}"))
+    let scores = topic_scores(&format!("{title}. {title}. {text}"));
+    let section = section_of(&scores);
+    let shown: Vec<String> = TOPICS
+        .iter()
+        .zip(scores)
+        .map(|(t, s)| format!("{t} {s:.2}"))
+        .collect();
+    (section, format!("text: {}", shown.join(", ")))
 }
 
 fn category_section(c: &str) -> Option<Section> {
@@ -460,15 +595,23 @@ fn category_section(c: &str) -> Option<Section> {
 /// prefixes) with weights; scores are normalised by text length. Politics,
 /// sport and entertainment have lexicons too, so that "other" wins on merit.
 pub fn classify_text(text: &str) -> Section {
+    section_of(&topic_scores(text))
+}
+
+const TOPICS: [&str; 5] = ["tech", "business", "politics", "sport", "entertainment"];
+
+/// Lexicon evidence per topic (in `TOPICS` order), per square root of the
+/// text's length, with the other-topic discount applied.
+pub fn topic_scores(text: &str) -> [f64; 5] {
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect();
-    if words.is_empty() {
-        return Section::Other;
-    }
     let mut scores = [0.0f64; 5];
+    if words.is_empty() {
+        return scores;
+    }
     for (i, w) in words.iter().enumerate() {
         let next = words.get(i + 1).map(String::as_str);
         for (class, lex) in LEXICONS.iter().enumerate() {
@@ -481,16 +624,18 @@ pub fn classify_text(text: &str) -> Section {
     // The digest's own sections get the benefit of the doubt: a story about
     // game consoles or film technology is tech unless sport or entertainment
     // clearly dominate it.
-    let scaled: Vec<f64> = scores
-        .iter()
-        .enumerate()
-        .map(|(class, s)| s / norm * if class < 2 { 1.0 } else { OTHER_TOPIC_DISCOUNT })
-        .collect();
-    let (best, &top) = scaled
+    for (class, s) in scores.iter_mut().enumerate() {
+        *s = *s / norm * if class < 2 { 1.0 } else { OTHER_TOPIC_DISCOUNT };
+    }
+    scores
+}
+
+fn section_of(scores: &[f64; 5]) -> Section {
+    let (best, &top) = scores
         .iter()
         .enumerate()
         .max_by(|a, b| a.1.total_cmp(b.1))
-        .expect("five classes");
+        .expect("five topics");
     if top < 0.35 {
         return Section::Other;
     }
@@ -502,7 +647,7 @@ pub fn classify_text(text: &str) -> Section {
 }
 
 /// A term matches a word it begins, give or take an ending of up to three
-/// letters ("econom" matches "economy" and "economists"); a two-word term
+/// letters ("econom" matches "economy" and "economics"); a two-word term
 /// matches the word and the one after it.
 fn term_matches(term: &str, word: &str, next: Option<&str>) -> bool {
     let stem_of = |t: &str, w: &str| match t.strip_suffix('=') {
@@ -1144,6 +1289,16 @@ mod tests {
         }
     }
 
+    /// The picks alone, with no editor steering.
+    fn picks_of(
+        items: Vec<Candidate>,
+        settings: &PickSettings,
+        now: DateTime<Utc>,
+        sent: &HashSet<String>,
+    ) -> Vec<Pick> {
+        pick(items, settings, now, sent, &Steering::default()).picks
+    }
+
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap()
     }
@@ -1180,7 +1335,7 @@ mod tests {
                 "https://c/2",
             ),
         ];
-        let picks = pick(items, &PickSettings::default(), now(), &HashSet::new());
+        let picks = picks_of(items, &PickSettings::default(), now(), &HashSet::new());
         assert!(picks[0].candidate.title.contains("processor"));
         assert_eq!(picks[0].also.len(), 2);
         assert_eq!(picks.len(), 2);
@@ -1204,7 +1359,7 @@ mod tests {
             "https://b/1",
         );
         b.text = "Owners of office buildings sold properties on Thursday. In October, The analysts at Keystone said prices fell in 2026.".into();
-        let picks = pick(vec![a, b], &PickSettings::default(), now(), &HashSet::new());
+        let picks = picks_of(vec![a, b], &PickSettings::default(), now(), &HashSet::new());
         assert_eq!(picks.len(), 2);
         assert!(picks.iter().all(|p| p.also.is_empty()));
     }
@@ -1227,7 +1382,7 @@ mod tests {
             "https://b/1",
         );
         b.text = "Harbor Bank will buy Northgate Financial for $8.4 billion, the banks said, paying shareholders $42 a share.".into();
-        let picks = pick(vec![a, b], &PickSettings::default(), now(), &HashSet::new());
+        let picks = picks_of(vec![a, b], &PickSettings::default(), now(), &HashSet::new());
         assert_eq!(picks.len(), 1);
         assert_eq!(picks[0].also.len(), 1);
     }
@@ -1245,7 +1400,7 @@ mod tests {
             cand(2, 1, "Sent last week already", 5, "https://a/2"),
         ];
         let sent: HashSet<String> = ["https://a/2".to_string()].into();
-        assert!(pick(items, &PickSettings::default(), now(), &sent).is_empty());
+        assert!(picks_of(items, &PickSettings::default(), now(), &sent).is_empty());
     }
 
     #[test]
@@ -1278,9 +1433,152 @@ mod tests {
             max_per_source: 2,
             window_days: 7,
         };
-        let picks = pick(items, &s, now(), &HashSet::new());
+        let picks = picks_of(items, &s, now(), &HashSet::new());
         assert_eq!(picks.len(), 3);
         assert!(picks.iter().filter(|p| p.candidate.feed_id == 0).count() <= 2);
+    }
+
+    fn small_sections() -> PickSettings {
+        PickSettings {
+            per_section: 1,
+            max_per_source: 1,
+            ..PickSettings::default()
+        }
+    }
+
+    fn tech(id: i64, feed: i64, title: &str, hours_old: i64) -> Candidate {
+        let mut c = cand(
+            id,
+            feed,
+            title,
+            hours_old,
+            &format!("https://example.com/{id}"),
+        );
+        c.section_hint = Some(Section::Tech);
+        c
+    }
+
+    #[test]
+    fn a_pinned_item_always_appears() {
+        // Weak, old, outside the window, already sent, and the section is full.
+        let strong = tech(1, 1, "Chip maker unveils a faster processor", 2);
+        let mut weak = tech(2, 2, "Minor update to a little-known text editor", 24 * 30);
+        weak.source_weight = 0.1;
+        let link = weak.canonical_link.clone().unwrap();
+        let steering = Steering {
+            pinned: HashSet::from([link.clone()]),
+            ..Steering::default()
+        };
+        let sent = HashSet::from([link]);
+        let s = pick(
+            vec![strong, weak],
+            &small_sections(),
+            now(),
+            &sent,
+            &steering,
+        );
+        let ids: Vec<i64> = s.picks.iter().map(|p| p.candidate.item_id).collect();
+        assert_eq!(ids, [2], "the pin takes the one slot");
+        assert!(s.picks[0].pinned);
+        assert!(s.runners_up[0].why.contains("pick.per_section"));
+    }
+
+    #[test]
+    fn a_pinned_story_outside_the_sections_still_goes_in() {
+        let mut c = cand(
+            1,
+            1,
+            "Local library extends its opening hours",
+            2,
+            "https://example.com/lib",
+        );
+        c.section_hint = None;
+        c.text = "The library will open on Sundays from next month.".into();
+        let steering = Steering {
+            pinned: HashSet::from(["https://example.com/lib".to_string()]),
+            ..Steering::default()
+        };
+        let s = pick(
+            vec![c],
+            &PickSettings::default(),
+            now(),
+            &HashSet::new(),
+            &steering,
+        );
+        assert_eq!(s.picks.len(), 1);
+        assert!(s.picks[0].section_reason.starts_with("pinned"));
+    }
+
+    #[test]
+    fn blocked_sources_and_items_never_appear() {
+        let items = vec![
+            tech(1, 1, "Chip maker unveils a faster processor", 2),
+            tech(2, 2, "Browser makers agree on passkey sync", 3),
+            tech(3, 3, "Satellite broadband reaches rural Europe", 4),
+        ];
+        let steering = Steering {
+            blocked_feeds: HashSet::from([1]),
+            blocked_items: HashSet::from(["https://example.com/3".to_string()]),
+            // A block beats a pin.
+            pinned: HashSet::from(["https://example.com/3".to_string()]),
+        };
+        let s = pick(
+            items,
+            &PickSettings::default(),
+            now(),
+            &HashSet::new(),
+            &steering,
+        );
+        let ids: Vec<i64> = s.picks.iter().map(|p| p.candidate.item_id).collect();
+        assert_eq!(ids, [2]);
+        assert!(s.runners_up.is_empty());
+    }
+
+    #[test]
+    fn runners_up_say_why_they_were_left_out() {
+        let items = vec![
+            tech(1, 1, "Chip maker unveils a faster processor", 2),
+            tech(2, 1, "Chip maker opens a new design centre", 3),
+            tech(3, 2, "Browser makers agree on passkey sync", 30),
+        ];
+        let settings = PickSettings {
+            per_section: 2,
+            max_per_source: 1,
+            ..PickSettings::default()
+        };
+        let s = pick(
+            items,
+            &settings,
+            now(),
+            &HashSet::new(),
+            &Steering::default(),
+        );
+        let ids: Vec<i64> = s.picks.iter().map(|p| p.candidate.item_id).collect();
+        assert_eq!(ids, [1, 3]);
+        assert_eq!(s.runners_up.len(), 1);
+        assert!(
+            s.runners_up[0].why.contains("pick.max_per_source"),
+            "{}",
+            s.runners_up[0].why
+        );
+        let parts = s.picks[0].parts;
+        let product =
+            parts.weight * (0.3 + parts.recency) * parts.coverage * parts.quality * parts.penalty;
+        assert!(
+            (product - s.picks[0].score).abs() < 1e-9,
+            "the parts explain the score"
+        );
+    }
+
+    #[test]
+    fn short_terms_match_only_themselves() {
+        assert!(term_matches("ai", "ai", None));
+        assert!(!term_matches("ai", "aid", None));
+        assert!(term_matches("econom", "economic", None));
+        assert!(!term_matches("euro=", "europe", None));
+        assert!(term_matches("euro=", "euros", None));
+        assert!(term_matches("interest rate", "interest", Some("rates")));
+        assert!(!term_matches("interest rate", "interest", Some("in")));
     }
 
     #[test]

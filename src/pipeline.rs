@@ -10,7 +10,7 @@ use crate::extract::{self, TextSource, clean, page};
 use crate::feeds::fetch::{FetchError, FetchOutcome, Fetcher};
 use crate::feeds::parse::{canonical_link, parse_feed};
 use crate::feeds::{FeedLocation, FeedSource};
-use crate::pick::{self, Candidate, Pick};
+use crate::pick::{self, Candidate, Pick, RunnerUp, Steering};
 use crate::render::{Recipient, Renderer};
 use crate::store::{Store, StoredEdition, now_ts};
 use crate::summarize::{Article, Budget, Extractive, Llm, Origin, Summarizer, Summary};
@@ -113,6 +113,23 @@ impl App {
             }
             TransportKind::Smtp => Box::new(SmtpMailer::new(&self.config.smtp)?),
         })
+    }
+
+    /// A configured feed by its name (any case) or its URL: its store key and name.
+    pub fn find_feed(&self, name_or_url: &str) -> Option<(String, String)> {
+        let wanted = name_or_url.trim();
+        self.feeds
+            .iter()
+            .find(|f| {
+                f.name.eq_ignore_ascii_case(wanted)
+                    || f.location.key() == wanted
+                    || self.config.feeds.iter().any(|c| {
+                        c.url == wanted
+                            && FeedLocation::from_config(&c.url, &self.config.base_dir())
+                                == f.location
+                    })
+            })
+            .map(|f| (f.location.key(), f.name.clone()))
     }
 
     pub fn outbox_dir(&self, edition: &str) -> PathBuf {
@@ -357,7 +374,11 @@ pub enum BuildMode {
 pub struct Built {
     pub digest: Digest,
     pub picks: Vec<Pick>,
+    /// The best stories left out, per section, with the reason.
+    pub runners_up: Vec<RunnerUp>,
     pub item_ids: Vec<i64>,
+    /// Pinned URLs that no stored item matches (yet).
+    pub unmatched_pins: Vec<String>,
 }
 
 pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> anyhow::Result<Built> {
@@ -373,17 +394,39 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
         .into_iter()
         .filter_map(|(id, url)| by_feed.get(&url).map(|f| (id, *f)))
         .collect();
-    let items = app.store.items_since(since).await?;
+    let items = app.store.edition_candidates(since).await?;
+    let stored = app.store.steering().await?;
+    let weight_of: HashMap<&str, f64> = stored
+        .weights
+        .iter()
+        .map(|(url, w)| (url.as_str(), *w))
+        .collect();
+    let steering = Steering {
+        pinned: stored.pins.iter().map(|(c, _)| c.clone()).collect(),
+        blocked_items: stored.blocked_items.iter().cloned().collect(),
+        blocked_feeds: feed_of
+            .iter()
+            .filter(|(_, f)| stored.blocked_sources.contains(&f.location.key()))
+            .map(|(id, _)| *id)
+            .collect(),
+    };
+    let unmatched_pins: Vec<String> = stored
+        .pins
+        .iter()
+        .filter(|(c, _)| !items.iter().any(|it| it.canonical_link.as_ref() == Some(c)))
+        .map(|(_, url)| url.clone())
+        .collect();
     let mut candidates: Vec<Candidate> = items
         .iter()
         .filter_map(|it| {
             // Items of feeds the operator has since removed no longer count.
             let feed = feed_of.get(&it.feed_id)?;
+            let key = feed.location.key();
             Some(Candidate {
                 item_id: it.id,
                 feed_id: it.feed_id,
                 source_name: feed.name.clone(),
-                source_weight: feed.weight,
+                source_weight: weight_of.get(key.as_str()).copied().unwrap_or(feed.weight),
                 section_hint: feed.section,
                 title: it.title.clone(),
                 link: it.link.clone(),
@@ -401,7 +444,7 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
     let mut wide = settings.clone();
     wide.per_section *= 3;
     wide.max_per_source = wide.per_section;
-    let shortlist = pick::pick(candidates.clone(), &wide, now, &sent);
+    let shortlist = pick::pick(candidates.clone(), &wide, now, &sent, &steering).picks;
     let needs_page: Vec<i64> = shortlist
         .iter()
         .flat_map(|p| p.item_ids.iter().copied())
@@ -421,7 +464,8 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
         }
     }
 
-    let picks = pick::pick(candidates, settings, now, &sent);
+    let pick::Selection { picks, runners_up } =
+        pick::pick(candidates, settings, now, &sent, &steering);
     let budget = Budget {
         sentences: app.config.summary.sentences,
         max_words: Some(app.config.summary.max_words),
@@ -458,7 +502,9 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
     Ok(Built {
         digest,
         picks,
+        runners_up,
         item_ids,
+        unmatched_pins,
     })
 }
 

@@ -292,3 +292,91 @@ fn the_bundled_demo_runs_once_and_editors_can_preview_and_test() {
         "the test send stays outside the ledger"
     );
 }
+
+#[test]
+fn editors_steer_the_next_edition_and_it_is_remembered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
+        &d.join("config"),
+    );
+    let c = ["--config", "config/demo.toml"];
+    let run = |args: &[&str]| {
+        let all: Vec<&str> = args.iter().chain(c.iter()).copied().collect();
+        let o = roundup(&all, d);
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            o.status.success(),
+            "{args:?}: {out}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        out
+    };
+    run(&["refresh"]);
+    let page = d.join("config/demo/pages/robot-kitchen.html");
+    let robot = url::Url::from_file_path(std::fs::canonicalize(&page).unwrap())
+        .unwrap()
+        .to_string();
+    // A runner-up on the demo; the pin puts it in.
+    assert!(run(&["pin", &robot]).contains("goes into the next edition"));
+    assert!(
+        run(&["block", "--source", "the ledger daily"]).contains("blocked feed The Ledger Daily")
+    );
+    run(&["weight", "Market Street", "2"]);
+    let listed = run(&["steering"]);
+    assert!(
+        listed.contains(&robot)
+            && listed.contains("The Ledger Daily")
+            && listed.contains("Market Street"),
+        "{listed}"
+    );
+
+    let explained = run(&["preview", "--explain", "--out", "p.html"]);
+    let robot_line = explained
+        .lines()
+        .position(|l| l.contains("Robot kitchen"))
+        .expect("the pinned story is in");
+    assert!(
+        explained
+            .lines()
+            .nth(robot_line + 2)
+            .unwrap()
+            .contains("PINNED"),
+        "{explained}"
+    );
+    assert!(
+        !explained.contains("The Ledger Daily"),
+        "a blocked feed never appears:\n{explained}"
+    );
+    assert!(explained.contains("weight 2.00"), "{explained}");
+    assert!(explained.contains("runners-up:"));
+
+    let published = run(&["run"]);
+    assert!(published.contains("published edition"), "{published}");
+    let eml = std::fs::read_dir(d.join("outbox"))
+        .unwrap()
+        .flatten()
+        .flat_map(|e| std::fs::read_dir(e.path()).unwrap().flatten())
+        .find(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .unwrap();
+    assert!(eml.contains("Robot kitchen"));
+    assert!(!eml.contains("Ledger Daily"));
+    // The edition carried the pin: it is spent.
+    assert!(!run(&["steering"]).contains(&robot));
+    assert!(run(&["weight", "market street", "--reset"]).contains("back to the config"));
+    assert!(run(&["unblock", "--source", "The Ledger Daily"]).contains("unblocked"));
+    let o = roundup(
+        &[
+            "weight",
+            "Nowhere News",
+            "2",
+            "--config",
+            "config/demo.toml",
+        ],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no configured feed"));
+}

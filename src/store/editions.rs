@@ -63,6 +63,17 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        // Pins this edition carries are spent with it, never separately: a
+        // pin left behind would bring the story back next week.
+        sqlx::query(
+            "UPDATE pins SET used_in = ? WHERE used_in IS NULL AND canonical_link IN
+             (SELECT i.canonical_link FROM items i JOIN edition_items e ON e.item_id = i.id
+              WHERE e.edition_id = ?)",
+        )
+        .bind(&digest.key)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO deliveries (edition_id, subscriber_id, status, updated_at)
              SELECT ?, id, 'queued', ? FROM subscribers WHERE status = 'active'

@@ -102,6 +102,34 @@ impl Store {
         Ok(rows.into_iter().map(to_item).collect())
     }
 
+    /// What an edition may be built from: items published since `since`, and
+    /// items an editor pinned whatever their age.
+    pub async fn edition_candidates(
+        &self,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<StoredItem>> {
+        // ITEM_COLUMNS is a constant: nothing from outside reaches this SQL.
+        let rows: Vec<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {ITEM_COLUMNS} FROM items WHERE published_at >= ?
+             OR canonical_link IN (SELECT canonical_link FROM pins WHERE used_in IS NULL)
+             ORDER BY published_at DESC, id"
+        )))
+        .bind(since.timestamp())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(to_item).collect())
+    }
+
+    /// Whether any stored item is this story (by canonical link).
+    pub async fn has_story(&self, canonical_link: &str) -> anyhow::Result<bool> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM items WHERE canonical_link = ? LIMIT 1")
+                .bind(canonical_link)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some())
+    }
+
     /// Caches the text extracted from an item's page.
     pub async fn save_page_text(&self, item_id: i64, text: &str, now: i64) -> anyhow::Result<()> {
         sqlx::query(

@@ -5,12 +5,14 @@ mod editions;
 mod feeds;
 mod items;
 mod ledger;
+mod steering;
 mod subscribers;
 
 pub use editions::StoredEdition;
 pub use feeds::{FeedState, FeedStatus};
 pub use items::StoredItem;
 pub use ledger::{Claimed, DeliveryCounts, FailedDelivery};
+pub use steering::{BlockKind, StoredSteering};
 pub use subscribers::{AddOutcome, Subscriber};
 
 use anyhow::Context;
@@ -35,6 +37,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "feed_health",
         include_str!("../../migrations/sqlite/0002_feed_health.sql"),
+    ),
+    (
+        3,
+        "steering",
+        include_str!("../../migrations/sqlite/0003_steering.sql"),
     ),
 ];
 
