@@ -115,13 +115,45 @@ pub struct RunnerUp {
 /// Runners-up listed per section.
 const RUNNERS_UP: usize = 5;
 
-/// Ranks and selects. `already_sent` holds canonical links of stories that
-/// earlier editions carried: those never return, unless an editor pins one.
+/// Stories earlier editions carried, as the novelty rule compares them: by
+/// canonical link, and by text, so that a story re-published under a new
+/// GUID, an edited title or even a new URL is still recognised.
+#[derive(Debug, Clone, Default)]
+pub struct Sent {
+    links: HashSet<String>,
+    texts: Vec<HashSet<u64>>,
+}
+
+impl Sent {
+    pub fn new<'a>(links: HashSet<String>, texts: impl IntoIterator<Item = &'a str>) -> Self {
+        Self {
+            links,
+            texts: texts
+                .into_iter()
+                .map(shingles)
+                .filter(|s| s.len() >= MIN_SHINGLES)
+                .collect(),
+        }
+    }
+
+    fn carried(&self, c: &Candidate, text: &HashSet<u64>) -> bool {
+        c.canonical_link
+            .as_ref()
+            .is_some_and(|l| self.links.contains(l))
+            || text.len() >= MIN_SHINGLES
+                && self
+                    .texts
+                    .iter()
+                    .any(|t| shingle_similarity(t, text) >= SAME_TEXT)
+    }
+}
+
+/// Ranks and selects. Stories in `sent` never return, unless an editor pins one.
 pub fn pick(
     candidates: Vec<Candidate>,
     settings: &PickSettings,
     now: DateTime<Utc>,
-    already_sent: &HashSet<String>,
+    sent: &Sent,
     steering: &Steering,
 ) -> Selection {
     let window_start = now - chrono::Duration::days(settings.window_days);
@@ -132,9 +164,7 @@ pub fn pick(
             steering.pins(c)
                 || c.published >= window_start
                     && c.published <= now + chrono::Duration::hours(1)
-                    && c.canonical_link
-                        .as_ref()
-                        .is_none_or(|l| !already_sent.contains(l))
+                    && !sent.carried(c, &shingles(&c.text))
         })
         .filter(|c| !c.title.trim().is_empty())
         .collect();
@@ -339,6 +369,7 @@ fn cluster(items: Vec<Candidate>) -> Vec<Vec<Candidate>> {
     let title_sets: Vec<HashSet<String>> = items.iter().map(|c| title_tokens(&c.title)).collect();
     let entity_sets: Vec<HashSet<String>> =
         items.iter().map(|c| entities(&c.title, &c.text)).collect();
+    let text_sets: Vec<HashSet<u64>> = items.iter().map(|c| shingles(&c.text)).collect();
     for i in 0..n {
         for j in (i + 1)..n {
             let same_link = items[i].canonical_link.is_some()
@@ -347,7 +378,12 @@ fn cluster(items: Vec<Candidate>) -> Vec<Vec<Candidate>> {
             let similar = items[i].feed_id != items[j].feed_id
                 && (jaccard(&title_sets[i], &title_sets[j]) >= 0.75
                     || close_in_time && same_entities(&entity_sets[i], &entity_sets[j]));
-            if same_link || similar {
+            // Syndicated copies and re-publications share most of their wording,
+            // whatever their titles say.
+            let same_text = text_sets[i].len() >= MIN_SHINGLES
+                && text_sets[j].len() >= MIN_SHINGLES
+                && shingle_similarity(&text_sets[i], &text_sets[j]) >= SAME_TEXT;
+            if same_link || similar || same_text {
                 let (a, b) = (find(&mut parent, i), find(&mut parent, j));
                 if a != b {
                     parent[b] = a;
@@ -364,6 +400,44 @@ fn cluster(items: Vec<Candidate>) -> Vec<Vec<Candidate>> {
     out.sort_by_key(|g| g.iter().map(|c| c.item_id).min());
     out
 }
+
+/// Word 5-grams of a text's opening, hashed: two texts sharing most of them
+/// are copies of one another, however they were edited or re-titled.
+fn shingles(text: &str) -> HashSet<u64> {
+    use std::hash::{Hash, Hasher};
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(SHINGLED_WORDS)
+        .map(str::to_lowercase)
+        .collect();
+    words
+        .windows(5)
+        .map(|w| {
+            let mut h = std::hash::DefaultHasher::new();
+            w.hash(&mut h);
+            h.finish()
+        })
+        .collect()
+}
+
+/// Jaccard similarity of two shingle sets.
+fn shingle_similarity(a: &HashSet<u64>, b: &HashSet<u64>) -> f64 {
+    let shared = a.intersection(b).count();
+    let union = a.len() + b.len() - shared;
+    if union == 0 {
+        0.0
+    } else {
+        shared as f64 / union as f64
+    }
+}
+
+/// How much of a story's opening is compared.
+const SHINGLED_WORDS: usize = 300;
+/// Fewer shingles than this (a one-line excerpt) say nothing either way.
+const MIN_SHINGLES: usize = 12;
+/// Shingle similarity at which two texts are one story.
+const SAME_TEXT: f64 = 0.5;
 
 /// Names and figures near the top of a story: capitalised words that do not
 /// open a sentence, and numbers. Two reports of one event share most of them
@@ -1296,7 +1370,8 @@ mod tests {
         now: DateTime<Utc>,
         sent: &HashSet<String>,
     ) -> Vec<Pick> {
-        pick(items, settings, now, sent, &Steering::default()).picks
+        let sent = Sent::new(sent.clone(), []);
+        pick(items, settings, now, &sent, &Steering::default()).picks
     }
 
     fn now() -> DateTime<Utc> {
@@ -1469,7 +1544,7 @@ mod tests {
             pinned: HashSet::from([link.clone()]),
             ..Steering::default()
         };
-        let sent = HashSet::from([link]);
+        let sent = Sent::new(HashSet::from([link]), []);
         let s = pick(
             vec![strong, weak],
             &small_sections(),
@@ -1502,7 +1577,7 @@ mod tests {
             vec![c],
             &PickSettings::default(),
             now(),
-            &HashSet::new(),
+            &Sent::default(),
             &steering,
         );
         assert_eq!(s.picks.len(), 1);
@@ -1526,7 +1601,7 @@ mod tests {
             items,
             &PickSettings::default(),
             now(),
-            &HashSet::new(),
+            &Sent::default(),
             &steering,
         );
         let ids: Vec<i64> = s.picks.iter().map(|p| p.candidate.item_id).collect();
@@ -1550,7 +1625,7 @@ mod tests {
             items,
             &settings,
             now(),
-            &HashSet::new(),
+            &Sent::default(),
             &Steering::default(),
         );
         let ids: Vec<i64> = s.picks.iter().map(|p| p.candidate.item_id).collect();
@@ -1568,6 +1643,45 @@ mod tests {
             (product - s.picks[0].score).abs() < 1e-9,
             "the parts explain the score"
         );
+    }
+
+    const DEAL_TEXT: &str = "Harbor Bank agreed on Tuesday to buy regional lender Northgate Financial for $8.4 billion in cash and shares, creating the fifth-largest bank on the East Coast by deposits. Northgate shareholders will receive $42 a share, a 28% premium to the closing price on Monday. The deal needs approval from regulators and is expected to close in the second half of next year, the two banks said in a joint statement.";
+
+    #[test]
+    fn a_republished_story_is_not_picked_twice() {
+        // New GUID, edited title, even a new URL: the text gives it away.
+        let mut again = tech(7, 1, "UPDATED: Harbor Bank to buy rival Northgate", 1);
+        again.link = Some("https://example.com/harbor-northgate-updated".into());
+        again.canonical_link = again.link.clone();
+        again.text = format!("{DEAL_TEXT} Shares of Northgate rose in early trading.");
+        let sent = Sent::new(
+            HashSet::from(["https://example.com/harbor".to_string()]),
+            [DEAL_TEXT],
+        );
+        let other = tech(8, 2, "Browser makers agree on passkey sync", 3);
+        let s = pick(
+            vec![again, other],
+            &PickSettings::default(),
+            now(),
+            &sent,
+            &Steering::default(),
+        );
+        let ids: Vec<i64> = s.picks.iter().map(|p| p.candidate.item_id).collect();
+        assert_eq!(ids, [8]);
+    }
+
+    #[test]
+    fn copies_of_one_report_under_different_titles_are_one_story() {
+        let mut a = tech(1, 1, "Harbor Bank agrees Northgate takeover", 2);
+        a.text = DEAL_TEXT.into();
+        let mut b = tech(2, 2, "East Coast banking shake-up as lenders combine", 3);
+        b.link = Some("https://example.org/wire/88".into());
+        b.canonical_link = b.link.clone();
+        b.text = DEAL_TEXT.replace("Tuesday", "Tuesday morning");
+        let picks = picks_of(vec![a, b], &PickSettings::default(), now(), &HashSet::new());
+        assert_eq!(picks.len(), 1);
+        assert_eq!(picks[0].also.len(), 1);
+        assert_eq!(picks[0].parts.sources, 2);
     }
 
     #[test]

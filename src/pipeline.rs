@@ -437,7 +437,18 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
             })
         })
         .collect();
-    let sent = app.store.sent_links().await?;
+    // Re-publications come within weeks; older editions need no text comparison.
+    let sent_texts: Vec<String> = app
+        .store
+        .sent_texts(now - chrono::Duration::days(settings.window_days.max(7) * 8))
+        .await?
+        .iter()
+        .map(|t| prose(t))
+        .collect();
+    let sent = pick::Sent::new(
+        app.store.sent_links().await?,
+        sent_texts.iter().map(String::as_str),
+    );
 
     // A first ranking names the stories that could still make the edition;
     // only their pages are worth fetching.

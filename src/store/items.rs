@@ -120,6 +120,19 @@ impl Store {
         Ok(rows.into_iter().map(to_item).collect())
     }
 
+    /// The texts of stories carried by editions published since `since`, for
+    /// recognising a re-publication that changed its link.
+    pub async fn sent_texts(&self, since: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT i.article_text FROM items i JOIN edition_items ei ON ei.item_id = i.id
+             JOIN editions e ON e.id = ei.edition_id WHERE e.created_at >= ?",
+        )
+        .bind(since.timestamp())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
     /// Whether any stored item is this story (by canonical link).
     pub async fn has_story(&self, canonical_link: &str) -> anyhow::Result<bool> {
         let row: Option<(i64,)> =
