@@ -268,7 +268,7 @@ fn score_story(group: Vec<Candidate>, now: DateTime<Utc>, steering: &Steering) -
         sources: sources.len(),
         quality: 0.5 + 0.5 * (words as f64 / 150.0).min(1.0),
         words,
-        penalty: penalty(&main.title, &main.text),
+        penalty: penalty(&main.title, &main.text, &main.categories),
     };
     let score =
         parts.weight * (0.3 + parts.recency) * parts.coverage * parts.quality * parts.penalty;
@@ -296,31 +296,69 @@ fn score_story(group: Vec<Candidate>, now: DateTime<Utc>, steering: &Steering) -
     })
 }
 
-/// Clickbait, deals and press-release boilerplate make poor lead stories.
-fn penalty(title: &str, text: &str) -> f64 {
+/// Clickbait, paid posts, deals and press-release boilerplate make poor lead
+/// stories: they keep a fraction of their score.
+fn penalty(title: &str, text: &str, categories: &[String]) -> f64 {
     let t = title.to_lowercase();
+    let opening: String = text.chars().take(300).collect::<String>().to_lowercase();
     let mut p = 1.0;
-    let bait = [
+    const BAIT: &[&str] = &[
         "you won't believe",
         "this one trick",
         "what happened next",
         "shocking",
         "must see",
+        "must-see",
         "here's why",
         "top 10",
+        "jaw-dropping",
+        "mind-blowing",
+    ];
+    if BAIT.iter().any(|b| t.contains(b)) {
+        p *= 0.3;
+    }
+    const PAID: &[&str] = &[
+        "sponsored",
+        "advertorial",
+        "partner content",
+        "paid post",
+        "promoted",
+    ];
+    let paid_category = categories.iter().any(|c| {
+        let c = c.to_lowercase();
+        PAID.iter().any(|w| c.contains(w))
+    });
+    if paid_category
+        || PAID.iter().any(|w| t.contains(w))
+        || opening.contains("this post is sponsored")
+        || opening.contains("in partnership with")
+        || opening.contains("paid partnership")
+    {
+        p *= 0.3;
+    }
+    const DEALS: &[&str] = &[
         "best deals",
         "deal of the day",
         "% off",
         "coupon",
-        "sponsored",
+        "promo code",
         "giveaway",
+        "black friday deal",
+        "lowest price",
     ];
-    if bait.iter().any(|b| t.contains(b)) {
+    if DEALS.iter().any(|d| t.contains(d)) {
         p *= 0.3;
     }
     let lower = text.to_lowercase();
+    let wire = [
+        "prnewswire",
+        "business wire",
+        "globe newswire",
+        "accesswire",
+    ];
     if lower.contains("forward-looking statements")
         || lower.contains("about the company") && lower.contains("media contact")
+        || wire.iter().any(|w| opening.contains(w))
     {
         p *= 0.5;
     }
@@ -1648,6 +1686,26 @@ mod tests {
     const DEAL_TEXT: &str = "Harbor Bank agreed on Tuesday to buy regional lender Northgate Financial for $8.4 billion in cash and shares, creating the fifth-largest bank on the East Coast by deposits. Northgate shareholders will receive $42 a share, a 28% premium to the closing price on Monday. The deal needs approval from regulators and is expected to close in the second half of next year, the two banks said in a joint statement.";
 
     #[test]
+    fn two_events_about_one_company_stay_two_stories() {
+        let mut sales = tech(1, 1, "Lumo sells 1 million phones in 18 days in India", 5);
+        sales.text = "Phone maker Lumo said on Friday it sold 1 million smartphones in India in just 18 days, a record for the company in the country. Lumo thanked its fans in India on Facebook and said demand for its budget models was strong.".into();
+        let mut shipments = tech(2, 2, "Lumo shipments leap 70% in the second quarter", 8);
+        shipments.text = "Lumo shipped 23.16 million smartphones in the second quarter, a 70% leap on the previous quarter, ending a collapse in sales that began last year. The company said its new models and stores in China drove the recovery.".into();
+        let picks = picks_of(
+            vec![sales, shipments],
+            &PickSettings::default(),
+            now(),
+            &HashSet::new(),
+        );
+        assert_eq!(
+            picks.len(),
+            2,
+            "{:?}",
+            picks.iter().map(|p| &p.candidate.title).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn a_republished_story_is_not_picked_twice() {
         // New GUID, edited title, even a new URL: the text gives it away.
         let mut again = tech(7, 1, "UPDATED: Harbor Bank to buy rival Northgate", 1);
@@ -1682,6 +1740,30 @@ mod tests {
         assert_eq!(picks.len(), 1);
         assert_eq!(picks[0].also.len(), 1);
         assert_eq!(picks[0].parts.sources, 2);
+    }
+
+    #[test]
+    fn clickbait_paid_posts_deals_and_press_releases_rank_lower() {
+        let plain = penalty("Harbor Bank agrees to buy Northgate", DEAL_TEXT, &[]);
+        assert_eq!(plain, 1.0);
+        assert!(penalty("You won't believe what this bank did", DEAL_TEXT, &[]) < 0.5);
+        assert!(penalty("Harbor Bank's new card", DEAL_TEXT, &["Sponsored".into()]) < 0.5);
+        assert!(penalty("Laptop deal of the day: 40% off", DEAL_TEXT, &[]) < 0.5);
+        let release = format!("NEW YORK, Nov. 20, 2026 /PRNewswire/ -- {DEAL_TEXT}");
+        assert!(penalty("Harbor Bank announces agreement", &release, &[]) < 1.0);
+        // And it shows in the ranking: the paid post loses to a plain story.
+        let mut paid = tech(1, 1, "Sponsored: the future of laptop chips", 1);
+        paid.text = DEAL_TEXT.into();
+        let mut news = tech(2, 2, "Chip maker unveils a faster processor", 30);
+        news.text = "Kestrel Semiconductor unveiled its K9 processor for thin laptops on Tuesday, claiming it doubles battery life compared with last year's chip while running office software faster. Laptop makers will ship the first machines with it in February.".into();
+        news.canonical_link = Some("https://example.com/other".into());
+        let picks = picks_of(
+            vec![paid, news],
+            &PickSettings::default(),
+            now(),
+            &HashSet::new(),
+        );
+        assert_eq!(picks[0].candidate.item_id, 2);
     }
 
     #[test]
