@@ -112,7 +112,8 @@ fn to_item(
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
         .or_else(|| e.links.first())
         .filter(|l| l.href != super::repair::MISSING_LINK)
-        .and_then(|l| resolve(&l.href, entry_base.as_ref().or(base)));
+        .and_then(|l| resolve(&l.href, entry_base.as_ref().or(base)))
+        .filter(|l| readable_link(l, base));
     let summary = e
         .summary
         .as_ref()
@@ -182,6 +183,17 @@ fn resolve(href: &str, base: Option<&Url>) -> Option<String> {
     match Url::parse(href) {
         Ok(u) => Some(u.to_string()),
         Err(_) => base.and_then(|b| b.join(href).ok()).map(|u| u.to_string()),
+    }
+}
+
+/// A link a reader may be sent to: http(s), or a local file when the feed
+/// itself is local (the bundled demo). `javascript:`, `data:` and the like
+/// never reach an email.
+fn readable_link(link: &str, base: Option<&Url>) -> bool {
+    match Url::parse(link).map(|u| u.scheme().to_string()) {
+        Ok(s) if s == "http" || s == "https" => true,
+        Ok(s) if s == "file" => base.is_some_and(|b| b.scheme() == "file"),
+        _ => false,
     }
 }
 
