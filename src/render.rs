@@ -294,6 +294,37 @@ mod tests {
         }
     }
 
+    /// Gmail clips a message whose HTML passes about 102 KB, hiding the
+    /// footer and its unsubscribe link.
+    #[test]
+    fn a_full_edition_stays_under_gmail_clipping() {
+        let long_story = |i: usize| {
+            Story {
+            title: format!("Story {i}: a headline as long as real ones get, with a colon and some detail & more"),
+            link: Some(format!("https://news.example.com/2026/11/20/section/a-long-article-slug-number-{i}?ref=rss&utm_source=feed")),
+            source: "A Publication With A Long Name".into(),
+            also: (0..3)
+                .map(|j| AlsoCovered {
+                    name: format!("Another Outlet {j}"),
+                    link: Some(format!("https://outlet{j}.example.org/world/2026/11/20/story-{i}")),
+                })
+                .collect(),
+            summary: vec![
+                "Harbor Bank agreed on Tuesday to buy regional lender Northgate Financial for $8.4 billion in cash and shares, creating the fifth-largest bank on the East Coast.".into(),
+                "Northgate shareholders will receive $42 a share, a 28% premium to the closing price.".into(),
+            ],
+            reading_minutes: 4,
+        }
+        };
+        let mut d = digest();
+        for section in &mut d.sections {
+            section.stories = (0..10).map(long_story).collect();
+        }
+        let e = renderer().render(&d, &recipient()).unwrap();
+        assert_eq!(e.html.matches("Story 9:").count(), 2);
+        assert!(e.html.len() < 100_000, "{} bytes", e.html.len());
+    }
+
     #[test]
     fn html_part_escapes_feed_text_and_has_the_footer() {
         let e = renderer().render(&digest(), &recipient()).unwrap();
