@@ -17,6 +17,7 @@ pub struct Config {
     pub summary: SummarySettings,
     pub llm: LlmSettings,
     pub delivery: DeliverySettings,
+    pub dkim: DkimSettings,
     pub smtp: SmtpSettings,
     pub schedule: ScheduleSettings,
     pub feeds: Vec<FeedSettings>,
@@ -85,6 +86,27 @@ pub struct SummarySettings {
     /// Feed text shorter than this is treated as an excerpt: the linked page is fetched.
     pub excerpt_words: usize,
     pub words_per_minute: usize,
+}
+
+/// Optional DKIM signing. With `domain` empty, messages go out unsigned.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DkimSettings {
+    /// The signing domain (d=), usually the From address's domain.
+    pub domain: String,
+    /// The selector (s=): the public key is published at SELECTOR._domainkey.DOMAIN.
+    pub selector: String,
+    /// Private key file, relative to the working directory: PKCS#1 PEM for rsa,
+    /// the base64 32-byte seed for ed25519.
+    pub key_file: String,
+    /// "rsa" (the default) or "ed25519".
+    pub algorithm: String,
+}
+
+impl DkimSettings {
+    pub fn enabled(&self) -> bool {
+        !self.domain.trim().is_empty()
+    }
 }
 
 /// The optional LLM summarizer. With `base_url` empty, summaries stay extractive.
@@ -498,6 +520,21 @@ impl Config {
             }
             if l.max_article_words < 50 {
                 return err("llm.max_article_words", "must be at least 50".into());
+            }
+        }
+        let k = &self.dkim;
+        if k.enabled() {
+            if k.selector.trim().is_empty() || k.key_file.trim().is_empty() {
+                return err(
+                    "dkim.selector",
+                    "dkim.domain needs dkim.selector and dkim.key_file too".into(),
+                );
+            }
+            if !matches!(k.algorithm.as_str(), "" | "rsa" | "ed25519") {
+                return err(
+                    "dkim.algorithm",
+                    format!("`{}` is not rsa or ed25519", k.algorithm),
+                );
             }
         }
         if self.delivery.batch_size == 0 {

@@ -27,6 +27,8 @@ pub struct App {
     pub fetcher: Fetcher,
     pub renderer: Renderer,
     pub summarizer: Box<dyn Summarizer>,
+    /// DKIM signer, when the config asks for one; loaded at start so a bad key fails early.
+    pub signer: Option<crate::deliver::dkim::Signer>,
     feeds: Vec<ConfiguredFeed>,
 }
 
@@ -76,7 +78,9 @@ impl App {
         } else {
             Box::new(Extractive::default())
         };
+        let signer = crate::deliver::dkim::Signer::from_settings(&config.dkim)?;
         let app = Self {
+            signer,
             config,
             store,
             fetcher,
@@ -107,11 +111,17 @@ impl App {
         Ok(match self.config.delivery.transport {
             TransportKind::Outbox => {
                 let dir = self.outbox_dir(edition);
-                Box::new(OutboxMailer::new(&dir).with_context(|| {
-                    format!("cannot create the outbox folder {}", dir.display())
-                })?)
+                Box::new(
+                    OutboxMailer::new(&dir)
+                        .with_context(|| {
+                            format!("cannot create the outbox folder {}", dir.display())
+                        })?
+                        .with_signer(self.signer.clone()),
+                )
             }
-            TransportKind::Smtp => Box::new(SmtpMailer::new(&self.config.smtp)?),
+            TransportKind::Smtp => {
+                Box::new(SmtpMailer::new(&self.config.smtp)?.with_signer(self.signer.clone()))
+            }
         })
     }
 

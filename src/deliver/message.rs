@@ -1,4 +1,5 @@
 use super::SendError;
+use super::dkim::Signer;
 use crate::render::RenderedEmail;
 use lettre::Message;
 use lettre::message::header::{HeaderName, HeaderValue};
@@ -10,7 +11,7 @@ fn raw(name: &'static str, value: String) -> HeaderValue {
 
 /// A multipart/alternative message (plain text first, HTML preferred) with
 /// the bulk-mail headers.
-pub fn build_message(e: &RenderedEmail) -> Result<Message, SendError> {
+pub fn build_message(e: &RenderedEmail, signer: Option<&Signer>) -> Result<Message, SendError> {
     let bad = |what: &str, err: String| SendError::Permanent(format!("{what}: {err}"));
     let from: Mailbox = e
         .from
@@ -42,9 +43,14 @@ pub fn build_message(e: &RenderedEmail) -> Result<Message, SendError> {
             .map_err(|x: lettre::address::AddressError| bad("Reply-To", x.to_string()))?;
         b = b.reply_to(r);
     }
-    b.multipart(MultiPart::alternative_plain_html(
-        e.text.clone(),
-        e.html.clone(),
-    ))
-    .map_err(|x| bad("message", x.to_string()))
+    let mut message = b
+        .multipart(MultiPart::alternative_plain_html(
+            e.text.clone(),
+            e.html.clone(),
+        ))
+        .map_err(|x| bad("message", x.to_string()))?;
+    if let Some(signer) = signer {
+        signer.sign(&mut message);
+    }
+    Ok(message)
 }

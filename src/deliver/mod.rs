@@ -1,6 +1,7 @@
 //! Delivery: the `Mailer` trait and its transports (SMTP, outbox files,
 //! memory for tests), and the ledger-driven worker that uses them.
 
+pub mod dkim;
 mod memory;
 mod message;
 mod outbox;

@@ -1,3 +1,4 @@
+use super::dkim::Signer;
 use super::{Mailer, SendError, SendReceipt, build_message};
 use crate::render::RenderedEmail;
 use futures_util::future::BoxFuture;
@@ -9,6 +10,7 @@ use std::path::{Path, PathBuf};
 pub struct OutboxMailer {
     dir: PathBuf,
     transport: AsyncFileTransport<Tokio1Executor>,
+    signer: Option<Signer>,
 }
 
 impl OutboxMailer {
@@ -17,7 +19,14 @@ impl OutboxMailer {
         Ok(Self {
             dir: dir.to_path_buf(),
             transport: AsyncFileTransport::new(dir),
+            signer: None,
         })
+    }
+
+    /// Signs every message with DKIM.
+    pub fn with_signer(mut self, signer: Option<Signer>) -> Self {
+        self.signer = signer;
+        self
     }
 }
 
@@ -27,7 +36,7 @@ impl Mailer for OutboxMailer {
         email: &'a RenderedEmail,
     ) -> BoxFuture<'a, Result<SendReceipt, SendError>> {
         Box::pin(async move {
-            let msg = build_message(email)?;
+            let msg = build_message(email, self.signer.as_ref())?;
             let id = self.transport.send(msg).await.map_err(|e| {
                 SendError::Transient(format!("cannot write to {}: {e}", self.dir.display()))
             })?;

@@ -1,3 +1,4 @@
+use super::dkim::Signer;
 use super::{Mailer, SendError, SendReceipt, build_message};
 use crate::config::{SmtpSettings, TlsMode};
 use crate::render::RenderedEmail;
@@ -12,6 +13,7 @@ pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     label: String,
     timeout: Duration,
+    signer: Option<Signer>,
 }
 
 impl SmtpMailer {
@@ -33,7 +35,14 @@ impl SmtpMailer {
             transport: builder.build(),
             label: format!("smtp {}:{} ({:?})", s.host, s.port, s.tls),
             timeout,
+            signer: None,
         })
+    }
+
+    /// Signs every message with DKIM.
+    pub fn with_signer(mut self, signer: Option<Signer>) -> Self {
+        self.signer = signer;
+        self
     }
 }
 
@@ -43,7 +52,7 @@ impl Mailer for SmtpMailer {
         email: &'a RenderedEmail,
     ) -> BoxFuture<'a, Result<SendReceipt, SendError>> {
         Box::pin(async move {
-            let msg = build_message(email)?;
+            let msg = build_message(email, self.signer.as_ref())?;
             // lettre's own timeout covers each command; this bounds the whole exchange.
             let sent = tokio::time::timeout(self.timeout * 2, self.transport.send(msg))
                 .await
