@@ -1,17 +1,10 @@
 //! The binary as users and the scorers call it.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod support;
 
-fn roundup(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_roundup"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("ROUNDUP_CONFIG")
-        .env("ROUNDUP_LOG", "off")
-        .output()
-        .expect("run roundup")
-}
+use std::path::Path;
+use std::process::Output;
+use support::binary::{copy_dir, emls, roundup};
 
 fn lines(o: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&o.stdout)
@@ -173,33 +166,6 @@ fn import_reports_bad_rows_by_line_and_keeps_the_good_ones() {
     assert_eq!(o.status.code(), Some(1));
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
-fn emls(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(editions) = std::fs::read_dir(dir) {
-        for ed in editions.flatten() {
-            for f in std::fs::read_dir(ed.path()).into_iter().flatten().flatten() {
-                if f.path().extension().is_some_and(|x| x == "eml") {
-                    out.push(f.path());
-                }
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn the_bundled_demo_runs_once_and_editors_can_preview_and_test() {
     let tmp = tempfile::tempdir().unwrap();
@@ -354,13 +320,7 @@ fn editors_steer_the_next_edition_and_it_is_remembered() {
 
     let published = run(&["run"]);
     assert!(published.contains("published edition"), "{published}");
-    let eml = std::fs::read_dir(d.join("outbox"))
-        .unwrap()
-        .flatten()
-        .flat_map(|e| std::fs::read_dir(e.path()).unwrap().flatten())
-        .find(|e| e.path().extension().is_some_and(|x| x == "eml"))
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .unwrap();
+    let eml = std::fs::read_to_string(&emls(&d.join("outbox"))[0]).unwrap();
     assert!(eml.contains("Robot kitchen"));
     assert!(!eml.contains("Ledger Daily"));
     // The edition carried the pin: it is spent.

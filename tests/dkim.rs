@@ -4,9 +4,12 @@
 //! ROUNDUP_REQUIRE_DKIM_VERIFY=1 so that a missing verifier fails there
 //! instead of skipping.
 
+mod support;
+
 use mail_parser::MessageParser;
 use std::path::Path;
 use std::process::Command;
+use support::binary::{emls, roundup};
 
 const FEED: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Signed</title>
@@ -52,21 +55,9 @@ email = "reader@example.org"
         ),
     )
     .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_roundup"))
-        .args(["run", "--config", "c.toml"])
-        .current_dir(d)
-        .env_remove("ROUNDUP_CONFIG")
-        .env("ROUNDUP_LOG", "off")
-        .output()
-        .unwrap();
+    let o = roundup(&["run", "--config", "c.toml"], d);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let eml = std::fs::read_dir(d.join("outbox"))
-        .unwrap()
-        .flatten()
-        .flat_map(|e| std::fs::read_dir(e.path()).into_iter().flatten().flatten())
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|x| x == "eml"))
-        .expect("one message");
+    let eml = emls(&d.join("outbox")).pop().expect("one message");
 
     let raw = std::fs::read(&eml).unwrap();
     let msg = MessageParser::default().parse(&raw).unwrap();
@@ -124,13 +115,7 @@ fn a_bad_key_stops_start_up_with_the_file_named() {
         "[database]\nurl = \"sqlite://d.db\"\n[dkim]\ndomain = \"example.com\"\nselector = \"s\"\nkey_file = \"bad.pem\"\n[[feeds]]\nurl = \"feed.xml\"\n",
     )
     .unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_roundup"))
-        .args(["run", "--config", "c.toml"])
-        .current_dir(d)
-        .env_remove("ROUNDUP_CONFIG")
-        .env("ROUNDUP_LOG", "off")
-        .output()
-        .unwrap();
+    let o = roundup(&["run", "--config", "c.toml"], d);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

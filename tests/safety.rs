@@ -1,9 +1,10 @@
 //! A hostile feed item all the way to the subscriber's inbox: nothing in it
 //! may execute, link to script, or add a header.
 
+mod support;
+
 use mail_parser::MessageParser;
-use std::path::Path;
-use std::process::Command;
+use support::binary::{emls, roundup};
 
 const HOSTILE: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Hostile</title>
@@ -32,38 +33,20 @@ section = "tech"
 email = "reader@example.com"
 "#;
 
-fn eml_files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if e.path().is_dir() {
-            out.extend(eml_files(&e.path()));
-        } else if e.path().extension().is_some_and(|x| x == "eml") {
-            out.push(e.path());
-        }
-    }
-    out
-}
-
 #[test]
 fn nothing_from_a_hostile_feed_executes_or_injects_a_header() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     std::fs::write(d.join("feed.xml"), HOSTILE).unwrap();
     std::fs::write(d.join("c.toml"), CONFIG).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_roundup"))
-        .args(["run", "--config", "c.toml"])
-        .current_dir(d)
-        .env_remove("ROUNDUP_CONFIG")
-        .env("ROUNDUP_LOG", "off")
-        .output()
-        .unwrap();
+    let o = roundup(&["run", "--config", "c.toml"], d);
     assert!(
         o.status.success(),
         "{}\n{}",
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
-    let emls = eml_files(&d.join("outbox"));
+    let emls = emls(&d.join("outbox"));
     assert_eq!(emls.len(), 1, "one subscriber, one message");
     let raw = std::fs::read(&emls[0]).unwrap();
     let msg = MessageParser::default().parse(&raw).unwrap();

@@ -1,6 +1,9 @@
-//! Test helpers: an SMTP sink embedded in the test process.
+//! Test helpers: an SMTP sink embedded in the test process, and the
+//! built binary run in a folder of its own.
 
 #![allow(dead_code)]
+
+pub mod binary;
 
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
