@@ -2,19 +2,25 @@
 //! of ../shared/corpus/seeds): the summary carries the story's key facts,
 //! in whole sentences, with a title and none of the page furniture.
 
+mod support;
+
 use std::path::Path;
-use std::process::Command;
+use support::binary::roundup;
 
 fn summarize(file: &str) -> serde_json::Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(file);
-    let out = Command::new(env!("CARGO_BIN_EXE_roundup"))
-        .args(["summarize", "--sentences", "2", "--json"])
-        .arg(&path)
-        .env("ROUNDUP_LOG", "off")
-        .output()
-        .expect("run roundup");
+    let out = roundup(
+        &[
+            "summarize",
+            "--sentences",
+            "2",
+            "--json",
+            &path.to_string_lossy(),
+        ],
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+    );
     serde_json::from_slice(&out.stdout).expect("one JSON line")
 }
 

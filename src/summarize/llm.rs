@@ -45,23 +45,19 @@ impl Llm {
         Self::new(settings, std::env::var(&settings.api_key_env).ok())
     }
 
-    async fn summarize_one(
-        &self,
-        article: &Article<'_>,
-        budget: Budget,
-        may_call: bool,
-    ) -> Summary {
+    async fn summarize_one(&self, article: &Article<'_>, budget: Budget, plan: Plan) -> Summary {
         let extractive = |origin| Summary {
             sentences: self.fallback.sentences(article.text, budget),
             origin,
         };
-        if !worth_asking(article, budget) {
-            return extractive(Origin::Extractive);
-        }
-        if !may_call {
-            return extractive(Origin::Fallback(
-                "the edition's LLM call budget (llm.max_calls_per_edition) is spent".into(),
-            ));
+        match plan {
+            Plan::Extractive => return extractive(Origin::Extractive),
+            Plan::OverBudget => {
+                return extractive(Origin::Fallback(
+                    "the edition's LLM call budget (llm.max_calls_per_edition) is spent".into(),
+                ));
+            }
+            Plan::Ask => {}
         }
         match self.ask(article, budget).await {
             Ok(sentences) => Summary {
@@ -141,18 +137,21 @@ impl Summarizer for Llm {
             // most important; the rest are summarized extractively.
             let allowance = self.settings.max_calls_per_edition;
             let mut calls = 0usize;
-            let mut denied = 0usize;
-            let plan: Vec<(&Article, bool)> = articles
+            let plan: Vec<(&Article, Plan)> = articles
                 .iter()
                 .map(|a| {
-                    let may_call = !worth_asking(a, budget) || calls < allowance;
-                    if worth_asking(a, budget) {
-                        calls += usize::from(may_call);
-                        denied += usize::from(!may_call);
-                    }
-                    (a, may_call)
+                    let plan = if !worth_asking(a, budget) {
+                        Plan::Extractive
+                    } else if calls < allowance {
+                        calls += 1;
+                        Plan::Ask
+                    } else {
+                        Plan::OverBudget
+                    };
+                    (a, plan)
                 })
                 .collect();
+            let denied = plan.iter().filter(|(_, p)| *p == Plan::OverBudget).count();
             if denied > 0 {
                 tracing::info!(
                     allowance,
@@ -162,7 +161,7 @@ impl Summarizer for Llm {
             }
             let calls: Vec<_> = plan
                 .into_iter()
-                .map(|(a, may_call)| self.summarize_one(a, budget, may_call))
+                .map(|(a, plan)| self.summarize_one(a, budget, plan))
                 .collect();
             futures_util::stream::iter(calls)
                 .buffered(self.settings.concurrency)
@@ -170,6 +169,16 @@ impl Summarizer for Llm {
                 .await
         })
     }
+}
+
+/// What an edition's story gets, decided before any call is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    Ask,
+    /// Too short to condense.
+    Extractive,
+    /// Worth asking, but the edition's calls are spent.
+    OverBudget,
 }
 
 /// A text no longer than the summary has nothing to condense: a model could
