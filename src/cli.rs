@@ -85,6 +85,8 @@ pub enum Command {
     },
     /// List feeds with their health.
     Feeds,
+    /// Write the archive (a page per edition, index.html, feed.xml) from the stored editions.
+    Archive,
     /// Delivery counts and failures for an edition (default: the current one).
     Deliveries {
         #[arg(long)]
@@ -211,6 +213,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::SendTest { to } => cmd_send_test(&app, now, &to).await,
         Command::Subscribers { action } => cmd_subscribers(&app, action).await,
         Command::Feeds => cmd_feeds(&app).await,
+        Command::Archive => match pipeline::write_archive(&app).await? {
+            Some(dir) => {
+                println!("archive written to {}", dir.display());
+                Ok(ExitCode::SUCCESS)
+            }
+            None => anyhow::bail!("the archive is off: set [archive] enabled = true in the config"),
+        },
         Command::Deliveries { edition } => cmd_deliveries(&app, now, edition).await,
         Command::Extract { .. }
         | Command::Summarize { .. }
@@ -269,6 +278,9 @@ async fn cmd_run(app: &App, now: chrono::DateTime<chrono::Utc>) -> anyhow::Resul
     if let Some(p) = &r.preview_path {
         println!("preview: {}", p.display());
         println!("outbox:  {}", app.outbox_dir(&e.key).display());
+    }
+    if let Some(dir) = &r.archive_dir {
+        println!("archive: {}", dir.display());
     }
     for f in &r.delivery.failures {
         println!(

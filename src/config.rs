@@ -18,6 +18,7 @@ pub struct Config {
     pub llm: LlmSettings,
     pub delivery: DeliverySettings,
     pub dkim: DkimSettings,
+    pub archive: ArchiveSettings,
     pub smtp: SmtpSettings,
     pub schedule: ScheduleSettings,
     pub feeds: Vec<FeedSettings>,
@@ -106,6 +107,43 @@ pub struct DkimSettings {
 impl DkimSettings {
     pub fn enabled(&self) -> bool {
         !self.domain.trim().is_empty()
+    }
+}
+
+/// The public archive: each edition as a web page, an index and an Atom feed,
+/// written to `dir` for the HTTP server (or any static host) to serve at `url`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArchiveSettings {
+    pub enabled: bool,
+    /// Folder the pages are written to, relative to the working directory.
+    pub dir: String,
+    /// Public URL the folder is served at; empty means `newsletter.base_url` + `/archive`.
+    pub url: String,
+}
+
+impl Default for ArchiveSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            dir: "archive".into(),
+            url: String::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Where archived editions can be read, when the archive is on.
+    pub fn archive_url(&self) -> Option<String> {
+        let a = &self.archive;
+        a.enabled.then(|| {
+            let url = if a.url.trim().is_empty() {
+                format!("{}/archive", self.newsletter.base_url.trim_end_matches('/'))
+            } else {
+                a.url.trim().to_string()
+            };
+            url.trim_end_matches('/').to_string()
+        })
     }
 }
 
@@ -520,6 +558,23 @@ impl Config {
             }
             if l.max_article_words < 50 {
                 return err("llm.max_article_words", "must be at least 50".into());
+            }
+        }
+        let a = &self.archive;
+        if a.enabled {
+            if a.dir.trim().is_empty() {
+                return err(
+                    "archive.dir",
+                    "must name a folder when the archive is on".into(),
+                );
+            }
+            if !a.url.trim().is_empty() {
+                match url::Url::parse(a.url.trim()) {
+                    Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+                    _ => {
+                        return err("archive.url", format!("`{}` is not an http(s) URL", a.url));
+                    }
+                }
             }
         }
         let k = &self.dkim;

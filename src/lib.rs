@@ -5,6 +5,7 @@
 //! `store` as the record of truth and `pipeline` as the only place that
 //! chains them.
 
+pub mod archive;
 pub mod assemble;
 pub mod cli;
 pub mod config;

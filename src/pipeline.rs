@@ -43,7 +43,7 @@ struct ConfiguredFeed {
 impl App {
     pub async fn new(config: Config) -> anyhow::Result<Self> {
         let store = Store::connect(&config.database.url).await?;
-        let renderer = Renderer::new(&config.newsletter);
+        let renderer = Renderer::new(&config.newsletter, config.archive_url());
         let base = config.base_dir();
         // The operator chose these hosts; anything a feed links to elsewhere
         // must be on a public address.
@@ -674,15 +674,48 @@ pub async fn deliver(
 
 /// The HTML an editor or a browser sees: the digest rendered for no one in particular.
 pub fn preview_html(app: &App, digest: &Digest) -> anyhow::Result<String> {
-    let from =
-        crate::config::parse_mailbox(&app.config.newsletter.from).map_err(anyhow::Error::msg)?;
+    // A stand-in reader, so the footer reads as a subscriber's would.
     let recipient = Recipient {
         id: 0,
-        email: EmailAddress::parse(from.email.as_ref())?,
+        email: EmailAddress::parse("reader@example.com")?,
         name: None,
     };
     Ok(app.renderer.render(digest, &recipient)?.html)
 }
+
+// ---------------------------------------------------------------- archive
+
+/// Rewrites the archive folder (a page per edition, the index and the Atom
+/// feed) from the stored editions. `None` when the archive is off.
+pub async fn write_archive(app: &App) -> anyhow::Result<Option<PathBuf>> {
+    let Some(url) = app.config.archive_url() else {
+        return Ok(None);
+    };
+    let n = &app.config.newsletter;
+    let site = crate::archive::Site {
+        newsletter: n.name.clone(),
+        url,
+        list_id: n.list_id.clone(),
+        postal_address: n.postal_address.clone(),
+    };
+    let editions: Vec<crate::archive::Archived> = app
+        .store
+        .recent_editions(ARCHIVE_PAGES)
+        .await?
+        .into_iter()
+        .map(|e| crate::archive::Archived {
+            published: DateTime::from_timestamp(e.created_at, 0).unwrap_or_default(),
+            digest: e.digest,
+        })
+        .collect();
+    let files = crate::archive::render(&site, &editions)?;
+    let dir = PathBuf::from(&app.config.archive.dir);
+    crate::archive::write(&dir, &files)?;
+    Ok(Some(dir))
+}
+
+/// Twenty years of weekly editions; past that the oldest pages stay as they were.
+const ARCHIVE_PAGES: i64 = 20 * 53;
 
 // ---------------------------------------------------------------- run
 
@@ -692,6 +725,8 @@ pub struct RunReport {
     pub published: Published,
     pub delivery: DeliveryReport,
     pub preview_path: Option<PathBuf>,
+    /// The archive folder, when the archive is on and was written.
+    pub archive_dir: Option<PathBuf>,
 }
 
 impl RunReport {
@@ -712,6 +747,15 @@ pub async fn run_once(
         tracing::warn!("every feed failed this time; publishing from stored items only");
     }
     let published = publish(app, now).await?;
+    // The edition is stored; a full disk or a bad folder must not stop the
+    // mail. The next run (or `roundup archive`) writes the pages again.
+    let archive_dir = match write_archive(app).await {
+        Ok(dir) => dir,
+        Err(e) => {
+            tracing::warn!("archive not written: {e:#}");
+            None
+        }
+    };
     let owned;
     let mailer: &dyn Mailer = match mailer {
         Some(m) => m,
@@ -736,5 +780,6 @@ pub async fn run_once(
         published,
         delivery,
         preview_path,
+        archive_dir,
     })
 }

@@ -8,6 +8,9 @@ use askama::Template;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+pub mod palette;
+pub use palette::{DARK, LIGHT, Palette};
+
 /// One message, ready for a transport.
 #[derive(Debug, Clone)]
 pub struct RenderedEmail {
@@ -37,10 +40,13 @@ pub struct Recipient {
 #[template(path = "digest.html")]
 struct HtmlPart<'a> {
     d: &'a Digest,
+    light: Palette,
+    dark: Palette,
     preheader: String,
     recipient: &'a str,
     postal_address: &'a str,
     unsubscribe_url: &'a str,
+    view_url: Option<String>,
 }
 
 struct TextStory {
@@ -60,45 +66,120 @@ struct TextSection {
 #[template(path = "digest.txt")]
 struct TextPart<'a> {
     d: &'a Digest,
-    sections: Vec<TextSection>,
+    sections: &'a [TextSection],
     recipient: &'a str,
     postal_address: &'a str,
     unsubscribe_url: &'a str,
+    view_url: Option<String>,
 }
 
 pub struct Renderer {
     settings: NewsletterSettings,
+    /// Public URL of the archive, when it is on: adds "view in browser".
+    archive_url: Option<String>,
+    inliner: css_inline::CSSInliner<'static>,
 }
 
 impl Renderer {
-    pub fn new(settings: &NewsletterSettings) -> Self {
+    pub fn new(settings: &NewsletterSettings, archive_url: Option<String>) -> Self {
         Self {
             settings: settings.clone(),
+            archive_url,
+            // The stylesheet is ours and local: nothing is fetched. The
+            // media-query blocks carry `data-css-inline="keep"` and stay in
+            // the head for the clients that honour them.
+            inliner: css_inline::CSSInliner::options()
+                .load_remote_stylesheets(false)
+                .keep_style_tags(false)
+                .build(),
         }
     }
 
+    /// Where this edition can be read on the web, when the archive is on.
+    pub fn view_url(&self, edition_key: &str) -> Option<String> {
+        self.archive_url
+            .as_ref()
+            .map(|base| format!("{base}/{}", crate::archive::page_name(edition_key)))
+    }
+
+    /// Renders one message. For many recipients of one edition, `prepare`
+    /// once and render each from that.
     pub fn render(&self, digest: &Digest, to: &Recipient) -> anyhow::Result<RenderedEmail> {
+        self.prepare(digest)?.render(to)
+    }
+
+    /// The per-edition work, done once: the HTML is templated and its CSS
+    /// inlined with placeholders where the recipient's address and
+    /// unsubscribe link go (inlining is most of the cost of a message).
+    pub fn prepare<'a>(&'a self, digest: &'a Digest) -> anyhow::Result<Prepared<'a>> {
         let s = &self.settings;
-        let token = unsubscribe_token(&s.secret, to.id, to.email.as_str());
-        let unsubscribe_url = format!("{}/u/{}", s.base_url.trim_end_matches('/'), token);
         let preheader = digest
             .lead()
             .and_then(|l| l.summary.first().cloned())
             .unwrap_or_else(|| digest.intro.clone());
+        let view_url = self.view_url(&digest.key);
         let html = HtmlPart {
             d: digest,
+            light: LIGHT,
+            dark: DARK,
             preheader,
-            recipient: to.email.as_str(),
+            recipient: RECIPIENT_SLOT,
             postal_address: &s.postal_address,
-            unsubscribe_url: &unsubscribe_url,
+            unsubscribe_url: UNSUBSCRIBE_SLOT,
+            view_url: view_url.clone(),
         }
         .render()?;
+        let html = self
+            .inliner
+            .inline(&html)
+            .map_err(|e| anyhow::anyhow!("cannot inline the email's CSS: {e}"))?;
+        for slot in [RECIPIENT_SLOT, UNSUBSCRIBE_SLOT] {
+            anyhow::ensure!(
+                html.contains(slot),
+                "the HTML template lost its {slot} placeholder"
+            );
+        }
+        Ok(Prepared {
+            renderer: self,
+            digest,
+            html,
+            sections: text_sections(digest),
+            view_url,
+        })
+    }
+}
+
+/// Placeholders for what differs per recipient. Only letters, digits and
+/// dashes, so templating and inlining leave them as they are.
+const RECIPIENT_SLOT: &str = "roundup-slot-recipient";
+const UNSUBSCRIBE_SLOT: &str = "roundup-slot-unsubscribe";
+
+/// One edition, ready to be addressed to each subscriber.
+pub struct Prepared<'a> {
+    renderer: &'a Renderer,
+    digest: &'a Digest,
+    html: String,
+    sections: Vec<TextSection>,
+    view_url: Option<String>,
+}
+
+impl Prepared<'_> {
+    pub fn render(&self, to: &Recipient) -> anyhow::Result<RenderedEmail> {
+        let s = &self.renderer.settings;
+        let digest = self.digest;
+        let token = unsubscribe_token(&s.secret, to.id, to.email.as_str());
+        let unsubscribe_url = format!("{}/u/{}", s.base_url.trim_end_matches('/'), token);
+        // The footer comes last, so the last occurrence is the placeholder
+        // even if a story happened to contain the same text.
+        let html = fill_last(&self.html, UNSUBSCRIBE_SLOT, &unsubscribe_url);
+        let html = fill_last(&html, RECIPIENT_SLOT, to.email.as_str());
         let text = TextPart {
             d: digest,
-            sections: text_sections(digest),
+            sections: &self.sections,
             recipient: to.email.as_str(),
             postal_address: &s.postal_address,
             unsubscribe_url: &unsubscribe_url,
+            view_url: self.view_url.clone(),
         }
         .render()?;
         let mut list_unsubscribe = format!("<{unsubscribe_url}>");
@@ -118,6 +199,22 @@ impl Renderer {
             list_unsubscribe,
             list_unsubscribe_post: true,
         })
+    }
+}
+
+/// Replaces the last `slot` with `value`, HTML-escaped (it lands in text and
+/// in an attribute).
+fn fill_last(html: &str, slot: &str, value: &str) -> String {
+    match html.rfind(slot) {
+        Some(at) => {
+            let escaped = html_escape::encode_double_quoted_attribute(value);
+            let mut out = String::with_capacity(html.len() + escaped.len());
+            out.push_str(&html[..at]);
+            out.push_str(&escaped);
+            out.push_str(&html[at + slot.len()..]);
+            out
+        }
+        None => html.to_string(),
     }
 }
 
@@ -277,13 +374,16 @@ mod tests {
     }
 
     fn renderer() -> Renderer {
-        Renderer::new(&NewsletterSettings {
-            from: "Roundup <news@example.com>".into(),
-            secret: "k".into(),
-            base_url: "https://r.example.com/".into(),
-            postal_address: "1 Main St, Springfield".into(),
-            ..Default::default()
-        })
+        Renderer::new(
+            &NewsletterSettings {
+                from: "Roundup <news@example.com>".into(),
+                secret: "k".into(),
+                base_url: "https://r.example.com/".into(),
+                postal_address: "1 Main St, Springfield".into(),
+                ..Default::default()
+            },
+            None,
+        )
     }
 
     fn recipient() -> Recipient {
@@ -333,6 +433,121 @@ mod tests {
         assert!(e.html.contains("https://r.example.com/u/7."));
         assert!(e.html.contains("1 Main St, Springfield"));
         assert!(e.html.contains("Technology") && e.html.contains("Business"));
+    }
+
+    fn style_colours(html: &str) -> Vec<String> {
+        let re = regex::Regex::new(r#"(?i)style="[^"]*""#).unwrap();
+        let hex = regex::Regex::new(r"#[0-9a-f]{6}").unwrap();
+        re.find_iter(html)
+            .flat_map(|m| hex.find_iter(m.as_str()).map(|h| h.as_str().to_string()))
+            .collect()
+    }
+
+    /// The stylesheet is inlined (Gmail drops styles it cannot attach), only
+    /// the media-query blocks stay in the head, and every colour the email
+    /// uses comes from the light palette, which the dark block overrides.
+    #[test]
+    fn css_is_inlined_and_every_colour_has_a_dark_counterpart() {
+        let e = renderer().render(&digest(), &recipient()).unwrap();
+        let head = &e.html[..e.html.find("<body").unwrap()];
+        assert_eq!(head.matches("<style").count(), 2, "{head}");
+        assert!(head.contains("prefers-color-scheme: dark") && head.contains("max-width:480px"));
+        assert!(head.contains("[data-ogsc]"));
+        for class in [
+            "summary",
+            "meta",
+            "title",
+            "sec-title",
+            "masthead",
+            "px foot",
+        ] {
+            let tag = format!("class=\"{class}\"");
+            let at = e.html.find(&tag).unwrap_or_else(|| panic!("no {class}"));
+            let rest = &e.html[at..e.html[at..].find('>').unwrap() + at];
+            assert!(rest.contains("style="), "{class} not inlined: {rest}");
+        }
+        let colours = style_colours(&e.html);
+        assert!(colours.len() > 10);
+        for c in &colours {
+            assert!(
+                LIGHT.all().contains(&c.as_str()),
+                "{c} is not in the light palette"
+            );
+        }
+        for c in DARK.all().iter().filter(|c| **c != DARK.rule) {
+            assert!(head.contains(c), "dark block lacks {c}");
+        }
+    }
+
+    /// A client that inverts some blocks and not others must not leave text
+    /// on an unset background: every cell that holds text sets one.
+    #[test]
+    fn every_cell_sets_its_own_background() {
+        let e = renderer().render(&digest(), &recipient()).unwrap();
+        // Outlook's ghost table lives in conditional comments; it holds no text.
+        let html = regex::Regex::new(r"(?s)<!--.*?-->")
+            .unwrap()
+            .replace_all(&e.html, "");
+        let cells: Vec<&str> = html.split("<td").skip(1).collect();
+        assert!(cells.len() > 4);
+        for cell in cells {
+            let tag = &cell[..cell.find('>').unwrap()];
+            assert!(tag.contains("background-color"), "<td{tag}>");
+        }
+    }
+
+    #[test]
+    fn view_in_browser_appears_only_when_the_archive_is_on() {
+        let off = renderer().render(&digest(), &recipient()).unwrap();
+        assert!(!off.html.contains("in your browser") && !off.text.contains("in your browser"));
+        let on = Renderer::new(
+            &NewsletterSettings {
+                secret: "k".into(),
+                ..Default::default()
+            },
+            Some("https://r.example.com/archive".into()),
+        )
+        .render(&digest(), &recipient())
+        .unwrap();
+        let url = "https://r.example.com/archive/2026-W47.html";
+        assert!(
+            on.html.contains(&format!("<a href=\"{url}\"")),
+            "{}",
+            on.html
+        );
+        assert!(on.text.contains(&format!("View in your browser: {url}")));
+    }
+
+    /// One prepared edition addressed to many: each message carries its own
+    /// address and token, escaped, and a story quoting the placeholder text
+    /// is left alone.
+    #[test]
+    fn a_prepared_edition_fills_in_each_recipient() {
+        let mut d = digest();
+        d.sections[1].stories[0].summary = vec!["It said roundup-slot-recipient.".into()];
+        let r = renderer();
+        let prepared = r.prepare(&d).unwrap();
+        let odd = Recipient {
+            id: 8,
+            email: EmailAddress::parse("o'neil&co@example.com").unwrap(),
+            name: None,
+        };
+        for to in [recipient(), odd] {
+            let e = prepared.render(&to).unwrap();
+            assert!(!e.html.contains("roundup-slot-unsubscribe"));
+            assert_eq!(e.html.matches("roundup-slot-recipient").count(), 1);
+            let token = unsubscribe_token("k", to.id, to.email.as_str());
+            assert!(
+                e.html
+                    .contains(&format!("href=\"https://r.example.com/u/{token}\""))
+            );
+            let shown = html_escape::encode_double_quoted_attribute(to.email.as_str()).to_string();
+            assert!(
+                e.html.contains(&format!("because {shown} subscribed")),
+                "{shown}"
+            );
+            assert_eq!(e.html, r.render(&d, &to).unwrap().html);
+        }
     }
 
     #[test]

@@ -208,6 +208,27 @@ fn the_bundled_demo_runs_once_and_editors_can_preview_and_test() {
         assert!(!html.contains(junk), "{junk:?} in the digest");
     }
 
+    // The demo has the archive on: a page per edition, an index and a feed,
+    // and every email links to its page.
+    let archive = d.join("archive");
+    let pages: Vec<String> = std::fs::read_dir(&archive)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".html") && n != "index.html")
+        .collect();
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    let page = std::fs::read_to_string(archive.join(&pages[0])).unwrap();
+    assert!(page.contains("Technology") && page.contains("Business"));
+    assert!(
+        !page.contains("/u/"),
+        "the public page carries no unsubscribe token"
+    );
+    let feed = std::fs::read(archive.join("feed.xml")).unwrap();
+    let feed = feed_rs::parser::parse(&feed[..]).expect("the archive feed parses");
+    assert_eq!(feed.entries.len(), 1);
+    assert!(html.contains(&format!("http://localhost:8080/archive/{}", pages[0])));
+
     let o = roundup(&["run", "--config", "config/demo.toml"], d);
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success());

@@ -5,7 +5,7 @@
 use super::{Mailer, SendError};
 use crate::assemble::Digest;
 use crate::config::DeliverySettings;
-use crate::render::{Recipient, Renderer};
+use crate::render::{Prepared, Recipient, Renderer};
 use crate::store::{Claimed, DeliveryCounts, FailedDelivery, Store, now_ts};
 use futures_util::StreamExt;
 
@@ -26,6 +26,9 @@ pub async fn deliver_edition(
     settings: &DeliverySettings,
     concurrency: usize,
 ) -> anyhow::Result<DeliveryReport> {
+    // Before any row is claimed: a template that cannot render is a bug to
+    // report, not a reason to mark every subscriber failed.
+    let prepared = renderer.prepare(digest)?;
     let mut sent_now = 0;
     loop {
         let batch = store
@@ -40,7 +43,7 @@ pub async fn deliver_edition(
             break;
         }
         let outcomes: Vec<anyhow::Result<bool>> = futures_util::stream::iter(batch)
-            .map(|c| send_one(store, digest, renderer, mailer, settings, c))
+            .map(|c| send_one(store, &prepared, mailer, settings, c))
             .buffer_unordered(concurrency.max(1))
             .collect()
             .await;
@@ -60,8 +63,7 @@ pub async fn deliver_edition(
 /// Returns whether the message went out.
 async fn send_one(
     store: &Store,
-    digest: &Digest,
-    renderer: &Renderer,
+    prepared: &Prepared<'_>,
     mailer: &dyn Mailer,
     settings: &DeliverySettings,
     c: Claimed,
@@ -90,7 +92,7 @@ async fn send_one(
         email,
         name: c.name.clone(),
     };
-    let message = match renderer.render(digest, &recipient) {
+    let message = match prepared.render(&recipient) {
         Ok(m) => m,
         Err(e) => {
             store

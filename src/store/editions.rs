@@ -7,25 +7,31 @@ pub struct StoredEdition {
     pub key: String,
     pub subject: String,
     pub digest: Digest,
+    /// When it was published (unix seconds, UTC).
+    pub created_at: i64,
 }
 
 impl Store {
     pub async fn edition(&self, key: &str) -> anyhow::Result<Option<StoredEdition>> {
-        let row: Option<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT id, edition_key, subject, digest_json FROM editions WHERE edition_key = ?",
+        let row: Option<EditionRow> = sqlx::query_as(
+            "SELECT id, edition_key, subject, digest_json, created_at FROM editions WHERE edition_key = ?",
         )
         .bind(key)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|(id, key, subject, json)| {
-            Ok(StoredEdition {
-                id,
-                key,
-                subject,
-                digest: serde_json::from_str(&json)?,
-            })
-        })
-        .transpose()
+        row.map(edition_from_row).transpose()
+    }
+
+    /// The newest `limit` editions, newest first: what the archive shows.
+    pub async fn recent_editions(&self, limit: i64) -> anyhow::Result<Vec<StoredEdition>> {
+        let rows: Vec<EditionRow> = sqlx::query_as(
+            "SELECT id, edition_key, subject, digest_json, created_at FROM editions
+             ORDER BY created_at DESC, id DESC LIMIT ?",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(edition_from_row).collect()
     }
 
     /// Publishes an edition once per key: the edition row, the items it
@@ -90,8 +96,24 @@ impl Store {
                 key: digest.key.clone(),
                 subject: digest.subject.clone(),
                 digest: digest.clone(),
+                created_at: now,
             },
             true,
         ))
     }
+}
+
+type EditionRow = (i64, String, String, String, i64);
+
+fn edition_from_row(
+    (id, key, subject, json, created_at): EditionRow,
+) -> anyhow::Result<StoredEdition> {
+    Ok(StoredEdition {
+        id,
+        digest: serde_json::from_str(&json)
+            .map_err(|e| anyhow::anyhow!("edition {key}: stored digest is unreadable: {e}"))?,
+        key,
+        subject,
+        created_at,
+    })
 }
