@@ -44,6 +44,7 @@ struct HtmlPart<'a> {
     dark: Palette,
     preheader: String,
     recipient: &'a str,
+    sender: &'a str,
     postal_address: &'a str,
     unsubscribe_url: &'a str,
     view_url: Option<String>,
@@ -68,6 +69,7 @@ struct TextPart<'a> {
     d: &'a Digest,
     sections: &'a [TextSection],
     recipient: &'a str,
+    sender: &'a str,
     postal_address: &'a str,
     unsubscribe_url: &'a str,
     view_url: Option<String>,
@@ -78,13 +80,21 @@ pub struct Renderer {
     /// Public URL of the archive, when it is on: adds "view in browser".
     archive_url: Option<String>,
     inliner: css_inline::CSSInliner<'static>,
+    /// The From display name (else the newsletter's), for the footer.
+    sender: String,
 }
 
 impl Renderer {
     pub fn new(settings: &NewsletterSettings, archive_url: Option<String>) -> Self {
+        let sender = crate::config::parse_mailbox(&settings.from)
+            .ok()
+            .and_then(|m| m.name)
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| settings.name.clone());
         Self {
             settings: settings.clone(),
             archive_url,
+            sender,
             // The stylesheet is ours and local: nothing is fetched. The
             // media-query blocks carry `data-css-inline="keep"` and stay in
             // the head for the clients that honour them.
@@ -124,6 +134,7 @@ impl Renderer {
             dark: DARK,
             preheader,
             recipient: RECIPIENT_SLOT,
+            sender: &self.sender,
             postal_address: &s.postal_address,
             unsubscribe_url: UNSUBSCRIBE_SLOT,
             view_url: view_url.clone(),
@@ -177,6 +188,7 @@ impl Prepared<'_> {
             d: digest,
             sections: &self.sections,
             recipient: to.email.as_str(),
+            sender: &self.renderer.sender,
             postal_address: &s.postal_address,
             unsubscribe_url: &unsubscribe_url,
             view_url: self.view_url.clone(),
@@ -422,6 +434,7 @@ mod tests {
         }
         let e = renderer().render(&d, &recipient()).unwrap();
         assert_eq!(e.html.matches("Story 9:").count(), 2);
+        eprintln!("a 10 + 10-story edition: {} bytes of HTML", e.html.len());
         assert!(e.html.len() < 100_000, "{} bytes", e.html.len());
     }
 
@@ -431,7 +444,9 @@ mod tests {
         assert!(!e.html.contains("<script>alert"));
         assert!(e.html.contains("&#60;script&#62;") || e.html.contains("&lt;script&gt;"));
         assert!(e.html.contains("https://r.example.com/u/7."));
-        assert!(e.html.contains("1 Main St, Springfield"));
+        assert!(e.html.contains("Sent by Roundup · 1 Main St, Springfield"));
+        assert!(e.text.contains("Sent by Roundup · 1 Main St, Springfield"));
+        assert!(e.html.contains("because ada@example.com subscribed"));
         assert!(e.html.contains("Technology") && e.html.contains("Business"));
     }
 
