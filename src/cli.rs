@@ -31,6 +31,13 @@ pub struct Cli {
 pub enum Command {
     /// Refresh feeds, publish this week's edition (once) and deliver it.
     Run,
+    /// Refresh feeds and publish this week's edition (once), sending nothing yet.
+    Publish,
+    /// Send what the ledger still holds for an edition (default: the current one).
+    Deliver {
+        #[arg(long)]
+        edition: Option<String>,
+    },
     /// Fetch every feed and store new items; publishes nothing.
     Refresh,
     /// Render the upcoming edition to an HTML file, sending and recording nothing.
@@ -87,8 +94,13 @@ pub enum Command {
     Feeds,
     /// Write the archive (a page per edition, index.html, feed.xml) from the stored editions.
     Archive,
-    /// Delivery counts and failures for an edition (default: the current one).
+    /// Delivery counts, pauses and failures for an edition (default: the current one).
     Deliveries {
+        #[arg(long)]
+        edition: Option<String>,
+    },
+    /// Re-queue an edition's deliveries that failed for a transient reason, and lift a pause.
+    Retry {
         #[arg(long)]
         edition: Option<String>,
     },
@@ -194,6 +206,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let now = chrono::Utc::now();
     match cli.command {
         Command::Run => cmd_run(&app, now).await,
+        Command::Publish => cmd_publish(&app, now).await,
+        Command::Deliver { edition } => cmd_deliver(&app, now, edition).await,
         Command::Refresh => {
             let r = pipeline::refresh(&app, now).await?;
             print_refresh(&r);
@@ -221,6 +235,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             None => anyhow::bail!("the archive is off: set [archive] enabled = true in the config"),
         },
         Command::Deliveries { edition } => cmd_deliveries(&app, now, edition).await,
+        Command::Retry { edition } => cmd_retry(&app, now, edition).await,
         Command::Extract { .. }
         | Command::Summarize { .. }
         | Command::Classify { .. }
@@ -246,8 +261,67 @@ fn code(partial: bool) -> ExitCode {
 async fn cmd_run(app: &App, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<ExitCode> {
     let r = pipeline::run_once(app, now, None).await?;
     print_refresh(&r.refresh);
-    let e = &r.published.edition;
-    if r.published.created {
+    print_published(&r.published);
+    print_delivery(&r.published.edition.key, &r.delivery);
+    if let Some(p) = &r.preview_path {
+        println!("preview: {}", p.display());
+        println!(
+            "outbox:  {}",
+            app.outbox_dir(&r.published.edition.key).display()
+        );
+    }
+    if let Some(dir) = &r.archive_dir {
+        println!("archive: {}", dir.display());
+    }
+    Ok(code(r.has_failures()))
+}
+
+/// Refresh and publish, sending nothing: the ledger holds the edition for
+/// `roundup deliver` (or the service).
+async fn cmd_publish(app: &App, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<ExitCode> {
+    let refresh = pipeline::refresh(app, now).await?;
+    print_refresh(&refresh);
+    let published = pipeline::publish(app, now).await?;
+    print_published(&published);
+    let c = app.store.delivery_counts(published.edition.id).await?;
+    println!("ledger: {}", counts_line(&c));
+    if let Some(dir) = pipeline::write_archive(app).await? {
+        println!("archive: {}", dir.display());
+    }
+    Ok(code(refresh.failures().next().is_some()))
+}
+
+/// Sends whatever the ledger still holds for an edition.
+async fn cmd_deliver(
+    app: &App,
+    now: chrono::DateTime<chrono::Utc>,
+    edition: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let e = stored_edition(app, now, edition).await?;
+    let mailer = app.mailer(&e.key)?;
+    let r = pipeline::deliver(app, &e, mailer.as_ref()).await?;
+    print_delivery(&e.key, &r);
+    Ok(code(!r.failures.is_empty() || r.paused.is_some()))
+}
+
+async fn stored_edition(
+    app: &App,
+    now: chrono::DateTime<chrono::Utc>,
+    edition: Option<String>,
+) -> anyhow::Result<crate::store::StoredEdition> {
+    let key = match edition {
+        Some(k) => k.parse::<crate::domain::EditionKey>()?.to_string(),
+        None => app.edition_key(now).to_string(),
+    };
+    app.store
+        .edition(&key)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("edition {key} has not been published"))
+}
+
+fn print_published(p: &pipeline::Published) {
+    let e = &p.edition;
+    if p.created {
         println!(
             "published edition {} with {} stories: {}",
             e.key,
@@ -260,8 +334,11 @@ async fn cmd_run(app: &App, now: chrono::DateTime<chrono::Utc>) -> anyhow::Resul
             e.key
         );
     }
-    let c = &r.delivery.counts;
-    if r.delivery.sent_now == 0 && c.pending() == 0 {
+}
+
+fn print_delivery(key: &str, r: &crate::deliver::DeliveryReport) {
+    let c = &r.counts;
+    if r.sent_now == 0 && c.pending() == 0 {
         println!(
             "nothing to send: {} of {} deliveries were already sent",
             c.sent,
@@ -269,26 +346,31 @@ async fn cmd_run(app: &App, now: chrono::DateTime<chrono::Utc>) -> anyhow::Resul
         );
     } else {
         println!(
-            "sent {} message(s) for {}; ledger: {}",
-            r.delivery.sent_now,
-            e.key,
+            "sent {} message(s) for {key}; ledger: {}",
+            r.sent_now,
             counts_line(c)
         );
     }
-    if let Some(p) = &r.preview_path {
-        println!("preview: {}", p.display());
-        println!("outbox:  {}", app.outbox_dir(&e.key).display());
+    if let Some(p) = &r.paused {
+        println!(
+            "PAUSED until {} by the circuit breaker: {}; the next run resumes",
+            crate::store::from_ts(p.until).format("%Y-%m-%d %H:%M:%S UTC"),
+            p.reason
+        );
     }
-    if let Some(dir) = &r.archive_dir {
-        println!("archive: {}", dir.display());
-    }
-    for f in &r.delivery.failures {
+    const SHOWN: usize = 50;
+    for f in r.failures.iter().take(SHOWN) {
         println!(
             "  failed delivery to {} ({}, {} attempt(s)): {}",
             f.email, f.status, f.attempts, f.error
         );
     }
-    Ok(code(r.has_failures()))
+    if r.failures.len() > SHOWN {
+        println!(
+            "  … and {} more (roundup deliveries)",
+            r.failures.len() - SHOWN
+        );
+    }
 }
 
 fn counts_line(c: &crate::store::DeliveryCounts) -> String {
@@ -582,26 +664,56 @@ async fn cmd_deliveries(
     now: chrono::DateTime<chrono::Utc>,
     edition: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let key = match edition {
-        Some(k) => k.parse::<crate::domain::EditionKey>()?.to_string(),
-        None => app.edition_key(now).to_string(),
-    };
-    let e = app
-        .store
-        .edition(&key)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("edition {key} has not been published"))?;
+    let e = stored_edition(app, now, edition).await?;
     let c = app.store.delivery_counts(e.id).await?;
     println!("{} · {}", e.key, e.subject);
     println!("  {}", counts_line(&c));
+    if let Some(p) = app.store.edition_pause(e.id).await? {
+        if p.until > now_ts() {
+            println!(
+                "  PAUSED until {} by the circuit breaker: {}",
+                crate::store::from_ts(p.until).format("%Y-%m-%d %H:%M:%S UTC"),
+                p.reason
+            );
+            println!(
+                "  sending resumes by itself then; `roundup retry --edition {}` resumes now",
+                e.key
+            );
+        } else {
+            println!(
+                "  last paused until {}: {}",
+                crate::store::from_ts(p.until).format("%Y-%m-%d %H:%M:%S UTC"),
+                p.reason
+            );
+        }
+    }
     let failures = app.store.failed_deliveries(e.id).await?;
-    for f in &failures {
+    const SHOWN: usize = 50;
+    for f in failures.iter().take(SHOWN) {
         println!(
             "  {} {} ({} attempt(s)): {}",
             f.status, f.email, f.attempts, f.error
         );
     }
+    if failures.len() > SHOWN {
+        println!("  … and {} more", failures.len() - SHOWN);
+    }
     Ok(code(!failures.is_empty()))
+}
+
+async fn cmd_retry(
+    app: &App,
+    now: chrono::DateTime<chrono::Utc>,
+    edition: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let e = stored_edition(app, now, edition).await?;
+    let n = app.store.requeue_failed(e.id, now_ts()).await?;
+    println!(
+        "re-queued {n} delivery(ies) of {} that had failed for a transient reason; bounces stay as they are",
+        e.key
+    );
+    println!("they go out with the next `roundup run` (or the service's next delivery pass)");
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn cmd_pin(app: &App, url: &str, pin: bool) -> anyhow::Result<ExitCode> {

@@ -203,8 +203,29 @@ pub struct DeliverySettings {
     /// Folder for the outbox transport; one sub-folder per edition.
     pub outbox_dir: String,
     pub batch_size: usize,
+    /// A claim lasts this long; the worker renews it while it holds the row,
+    /// so it only runs out when the worker has died.
     pub lease_secs: i64,
+    /// Transient failures are retried until this many attempts...
     pub max_attempts: i64,
+    /// ...or until this long after the first attempt.
+    pub max_age_secs: i64,
+    /// First retry after this, doubling each time (jittered), at most an hour.
+    pub retry_after_secs: i64,
+    /// Outer bound on one send, whatever the transport.
+    pub send_timeout_secs: u64,
+    /// Caps on the sending rate; 0 means none.
+    pub per_second: u32,
+    pub per_hour: u32,
+    /// After this many permanent failures (bounces) a subscriber is suppressed.
+    pub max_bounces: i64,
+    /// This many failures in a row pause the edition...
+    pub breaker_failures: u32,
+    /// ...for this long, after which sending resumes by itself.
+    pub breaker_cooldown_secs: i64,
+    /// Pauses one delivery run waits out before it stops and leaves the
+    /// rest to the next run.
+    pub max_pauses: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -332,8 +353,17 @@ impl Default for DeliverySettings {
             transport: TransportKind::Outbox,
             outbox_dir: "outbox".into(),
             batch_size: 50,
-            lease_secs: 300,
+            lease_secs: 60,
             max_attempts: 5,
+            max_age_secs: 24 * 3600,
+            retry_after_secs: 60,
+            send_timeout_secs: 120,
+            per_second: 0,
+            per_hour: 0,
+            max_bounces: 3,
+            breaker_failures: 10,
+            breaker_cooldown_secs: 300,
+            max_pauses: 3,
         }
     }
 }
@@ -592,8 +622,28 @@ impl Config {
                 );
             }
         }
-        if self.delivery.batch_size == 0 {
+        let d = &self.delivery;
+        if d.batch_size == 0 {
             return err("delivery.batch_size", "must be at least 1".into());
+        }
+        if d.lease_secs < 3 {
+            return err("delivery.lease_secs", "must be at least 3 seconds".into());
+        }
+        if d.max_attempts < 1 || d.max_bounces < 1 || d.breaker_failures < 1 {
+            return err(
+                "delivery.max_attempts",
+                "max_attempts, max_bounces and breaker_failures must be at least 1".into(),
+            );
+        }
+        if d.send_timeout_secs == 0 {
+            return err("delivery.send_timeout_secs", "must be at least 1".into());
+        }
+        if d.retry_after_secs < 0 || d.breaker_cooldown_secs < 0 || d.max_age_secs < 0 {
+            return err(
+                "delivery.retry_after_secs",
+                "retry_after_secs, breaker_cooldown_secs and max_age_secs cannot be negative"
+                    .into(),
+            );
         }
         if self.delivery.transport == TransportKind::Smtp && self.smtp.host.trim().is_empty() {
             return err(

@@ -731,7 +731,9 @@ pub struct RunReport {
 
 impl RunReport {
     pub fn has_failures(&self) -> bool {
-        self.refresh.failures().next().is_some() || !self.delivery.failures.is_empty()
+        self.refresh.failures().next().is_some()
+            || !self.delivery.failures.is_empty()
+            || self.delivery.paused.is_some()
     }
 }
 

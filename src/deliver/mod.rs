@@ -5,6 +5,7 @@ pub mod dkim;
 mod memory;
 mod message;
 mod outbox;
+pub mod pace;
 mod smtp;
 mod worker;
 

@@ -1,13 +1,21 @@
-//! Drains an edition's ledger: claim a batch with a lease, send each message
-//! outside any transaction, record the outcome, repeat until nothing is left
-//! that may be sent now.
+//! Drains an edition's ledger: claim rows with a lease, send each message
+//! outside any transaction, record the outcome, until nothing is left that
+//! may be sent now.
+//!
+//! Rows flow through one pipeline (claims are made as senders free up, so
+//! connections never wait for a batch to finish). The worker's leases are
+//! renewed while it lives; a row held by a worker that died goes back to the
+//! queue when its lease runs out. Rate caps and the circuit breaker live in
+//! `pace.rs`.
 
+use super::pace::{Breaker, Pacer, Tripped};
 use super::{Mailer, SendError};
 use crate::assemble::Digest;
 use crate::config::DeliverySettings;
 use crate::render::{Prepared, Recipient, Renderer};
-use crate::store::{Claimed, DeliveryCounts, FailedDelivery, Store, now_ts};
+use crate::store::{Claimed, DeliveryCounts, FailedDelivery, Failure, Pause, Store, now_ts};
 use futures_util::StreamExt;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryReport {
@@ -15,6 +23,32 @@ pub struct DeliveryReport {
     pub sent_now: usize,
     pub counts: DeliveryCounts,
     pub failures: Vec<FailedDelivery>,
+    /// Set when the breaker is open as the run ends: the rest waits for it.
+    pub paused: Option<Pause>,
+    /// Times this run's breaker opened.
+    pub pauses: u32,
+}
+
+/// What happened to one claimed row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Sent,
+    Failed,
+    /// Not the recipient's or the relay's doing (unsubscribed, bad address).
+    Skipped,
+    /// Claimed, then handed back untried because the breaker opened.
+    Released,
+}
+
+struct Run<'a> {
+    store: &'a Store,
+    edition_id: i64,
+    prepared: Prepared<'a>,
+    mailer: &'a dyn Mailer,
+    settings: &'a DeliverySettings,
+    owner: String,
+    pacer: Pacer,
+    breaker: Breaker,
 }
 
 pub async fn deliver_edition(
@@ -29,119 +63,271 @@ pub async fn deliver_edition(
     // Before any row is claimed: a template that cannot render is a bug to
     // report, not a reason to mark every subscriber failed.
     let prepared = renderer.prepare(digest)?;
-    let mut sent_now = 0;
-    loop {
-        let batch = store
-            .claim(
-                edition_id,
-                settings.batch_size,
-                settings.lease_secs,
-                now_ts(),
-            )
-            .await?;
-        if batch.is_empty() {
-            break;
-        }
-        let outcomes: Vec<anyhow::Result<bool>> = futures_util::stream::iter(batch)
-            .map(|c| send_one(store, &prepared, mailer, settings, c))
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
-        for o in outcomes {
-            if o? {
-                sent_now += 1;
-            }
-        }
-    }
+    let used_last_hour = if settings.per_hour > 0 {
+        store.sent_since(now_ts() - 3600).await?
+    } else {
+        0
+    };
+    let run = Run {
+        store,
+        edition_id,
+        prepared,
+        mailer,
+        settings,
+        owner: lease_owner(),
+        pacer: Pacer::new(settings.per_second, settings.per_hour, used_last_hour),
+        breaker: Breaker::new(settings.breaker_failures),
+    };
+    let heartbeat = tokio::spawn(renew_leases(
+        store.clone(),
+        run.owner.clone(),
+        settings.lease_secs,
+    ));
+    let result = run.drain(concurrency.max(1)).await;
+    heartbeat.abort();
+    let (sent_now, pauses) = result?;
+    let paused = store
+        .edition_pause(edition_id)
+        .await?
+        .filter(|p| p.until > now_ts());
     Ok(DeliveryReport {
         sent_now,
         counts: store.delivery_counts(edition_id).await?,
         failures: store.failed_deliveries(edition_id).await?,
+        paused,
+        pauses,
     })
 }
 
-/// Returns whether the message went out.
-async fn send_one(
-    store: &Store,
-    prepared: &Prepared<'_>,
-    mailer: &dyn Mailer,
-    settings: &DeliverySettings,
-    c: Claimed,
-) -> anyhow::Result<bool> {
-    // Someone who unsubscribed after the edition was published gets nothing.
-    if c.subscriber_status != "active" {
-        store
-            .mark_skipped(c.delivery_id, "subscriber is no longer active", now_ts())
-            .await?;
-        return Ok(false);
-    }
-    let Some(email) = c.address() else {
-        store
-            .mark_failed(
-                c.delivery_id,
-                &format!("invalid address `{}`", c.email),
-                true,
-                None,
-                now_ts(),
-            )
-            .await?;
-        return Ok(false);
-    };
-    let recipient = Recipient {
-        id: c.subscriber_id,
-        email,
-        name: c.name.clone(),
-    };
-    let message = match prepared.render(&recipient) {
-        Ok(m) => m,
-        Err(e) => {
-            store
-                .mark_failed(
-                    c.delivery_id,
-                    &format!("render failed: {e}"),
-                    false,
-                    None,
-                    now_ts(),
-                )
-                .await?;
-            return Ok(false);
-        }
-    };
-    match mailer.send(&message).await {
-        Ok(receipt) => {
-            store
-                .mark_sent(c.delivery_id, &message.message_id, &receipt.reply, now_ts())
-                .await?;
-            Ok(true)
-        }
-        Err(e) => {
-            let retry_at = match &e {
-                SendError::Transient(_) if c.attempts < settings.max_attempts => {
-                    Some(now_ts() + backoff_secs(c.attempts, c.delivery_id))
-                }
-                _ => None,
-            };
-            tracing::warn!(to = %c.email, error = %e, retry_at, "delivery failed");
-            store
-                .mark_failed(
-                    c.delivery_id,
-                    &e.to_string(),
-                    e.is_permanent(),
-                    retry_at,
-                    now_ts(),
-                )
-                .await?;
-            Ok(false)
+/// Unique per run: host, process and time.
+fn lease_owner() -> String {
+    let host = hostname();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{host}:{}:{nanos:x}", std::process::id())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+async fn renew_leases(store: Store, owner: String, lease_secs: i64) {
+    let every = Duration::from_secs((lease_secs / 3).max(1) as u64);
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(e) = store.renew_leases(&owner, lease_secs, now_ts()).await {
+            tracing::warn!("cannot renew delivery leases: {e:#}");
         }
     }
 }
 
-/// Exponential, capped at an hour, with a deterministic per-row jitter so a
-/// failed batch does not come back as one burst.
-fn backoff_secs(attempts: i64, delivery_id: i64) -> i64 {
-    let base = 60i64.saturating_mul(1 << attempts.clamp(0, 6)).min(3600);
-    let jitter = (delivery_id.wrapping_mul(2654435761) % 1000).abs() * base / 4000;
-    base + jitter
+impl Run<'_> {
+    /// Returns (messages sent, pauses).
+    async fn drain(&self, concurrency: usize) -> anyhow::Result<(usize, u32)> {
+        let mut sent = 0;
+        let mut pauses = 0;
+        loop {
+            // Another process may have paused the edition.
+            if let Some(p) = self.store.edition_pause(self.edition_id).await?
+                && p.until > now_ts()
+            {
+                if pauses >= self.settings.max_pauses {
+                    tracing::warn!(
+                        until = %crate::store::from_ts(p.until),
+                        "delivery paused: {}; leaving the rest to the next run", p.reason
+                    );
+                    break;
+                }
+                pauses += 1;
+                tracing::warn!(
+                    until = %crate::store::from_ts(p.until),
+                    "delivery paused: {}; waiting", p.reason
+                );
+                tokio::time::sleep(Duration::from_secs((p.until - now_ts()).max(0) as u64 + 1))
+                    .await;
+                self.breaker.close_half_open();
+                tracing::info!("delivery resuming after the pause");
+                continue;
+            }
+            let (n, claimed_any) = self.one_pass(concurrency).await?;
+            sent += n;
+            if !claimed_any {
+                break;
+            }
+        }
+        Ok((sent, pauses))
+    }
+
+    /// Claims and sends until nothing is claimable or the breaker opens.
+    /// Returns (sent, whether anything was claimed).
+    async fn one_pass(&self, concurrency: usize) -> anyhow::Result<(usize, bool)> {
+        let claims = futures_util::stream::unfold(false, |done| async move {
+            if done || self.breaker.is_open() {
+                return None;
+            }
+            match self
+                .store
+                .claim(
+                    self.edition_id,
+                    &self.owner,
+                    self.settings.batch_size,
+                    self.settings.lease_secs,
+                    now_ts(),
+                )
+                .await
+            {
+                Ok(batch) if batch.is_empty() => None,
+                Ok(batch) => Some((Ok(batch), false)),
+                Err(e) => Some((Err(e), true)),
+            }
+        });
+        let mut outcomes = Box::pin(claims)
+            .flat_map(|batch| {
+                futures_util::stream::iter(match batch {
+                    Ok(rows) => rows.into_iter().map(Ok).collect::<Vec<_>>(),
+                    Err(e) => vec![Err(e)],
+                })
+            })
+            .map(|row| async move {
+                match row {
+                    Ok(c) => self.send_one(c).await,
+                    Err(e) => Err(e),
+                }
+            })
+            .buffer_unordered(concurrency);
+        let (mut sent, mut claimed) = (0, false);
+        while let Some(outcome) = outcomes.next().await {
+            claimed = true;
+            if outcome? == Outcome::Sent {
+                sent += 1;
+            }
+        }
+        Ok((sent, claimed))
+    }
+
+    async fn send_one(&self, c: Claimed) -> anyhow::Result<Outcome> {
+        let store = self.store;
+        // Someone who unsubscribed (or was suppressed) after the edition was
+        // published gets nothing.
+        if c.subscriber_status != "active" {
+            store
+                .mark_skipped(
+                    c.delivery_id,
+                    &format!("subscriber is {}", c.subscriber_status),
+                    now_ts(),
+                )
+                .await?;
+            return Ok(Outcome::Skipped);
+        }
+        let Some(email) = c.address() else {
+            store
+                .mark_failed(
+                    c.delivery_id,
+                    &self.owner,
+                    &format!("invalid address `{}`", c.email),
+                    Failure::Bounced,
+                    self.settings.max_bounces,
+                    now_ts(),
+                )
+                .await?;
+            return Ok(Outcome::Skipped);
+        };
+        if self.breaker.is_open() {
+            store
+                .release_leases(&self.owner, &[c.delivery_id], now_ts())
+                .await?;
+            return Ok(Outcome::Released);
+        }
+        let recipient = Recipient {
+            id: c.subscriber_id,
+            email,
+            name: c.name.clone(),
+        };
+        let message = self.prepared.render(&recipient)?;
+        self.pacer.acquire().await;
+        let timeout = Duration::from_secs(self.settings.send_timeout_secs);
+        let result = match tokio::time::timeout(timeout, self.mailer.send(&message)).await {
+            Ok(r) => r,
+            Err(_) => Err(SendError::Transient(format!(
+                "no answer within {} s",
+                timeout.as_secs()
+            ))),
+        };
+        match result {
+            Ok(receipt) => {
+                store
+                    .mark_sent(c.delivery_id, &message.message_id, &receipt.reply, now_ts())
+                    .await?;
+                self.breaker.success();
+                Ok(Outcome::Sent)
+            }
+            Err(e) => {
+                let now = now_ts();
+                let failure = match &e {
+                    SendError::Permanent(_) => Failure::Bounced,
+                    SendError::Transient(_)
+                        if c.attempts >= self.settings.max_attempts
+                            || now - c.first_tried_at >= self.settings.max_age_secs =>
+                    {
+                        Failure::GaveUp
+                    }
+                    SendError::Transient(_) => Failure::Retry {
+                        at: now
+                            + backoff_secs(
+                                self.settings.retry_after_secs,
+                                c.attempts,
+                                c.delivery_id,
+                            ),
+                    },
+                };
+                tracing::warn!(to = %c.email, error = %e, ?failure, "delivery failed");
+                store
+                    .mark_failed(
+                        c.delivery_id,
+                        &self.owner,
+                        &e.to_string(),
+                        failure,
+                        self.settings.max_bounces,
+                        now,
+                    )
+                    .await?;
+                if self.breaker.failure() == Tripped::Now {
+                    let until = now + self.settings.breaker_cooldown_secs;
+                    let reason = format!(
+                        "{} failures in a row, the last: {e}",
+                        self.settings.breaker_failures
+                    );
+                    tracing::error!(
+                        until = %crate::store::from_ts(until),
+                        "circuit breaker open, pausing the edition: {reason}"
+                    );
+                    store.pause_edition(self.edition_id, until, &reason).await?;
+                }
+                Ok(Outcome::Failed)
+            }
+        }
+    }
+}
+
+/// Exponential from `first` seconds, at most an hour, with ±25% jitter
+/// spread by row and attempt so a failed batch does not return as a burst.
+fn backoff_secs(first: i64, attempts: i64, delivery_id: i64) -> i64 {
+    let base = first
+        .saturating_mul(1i64 << (attempts - 1).clamp(0, 20))
+        .min(3600);
+    let spread = (delivery_id
+        .wrapping_mul(2654435761)
+        .wrapping_add(attempts * 40503)
+        % 1000)
+        .abs()
+        - 500; // -500..500
+    base + base * spread / 2000
 }
 
 #[cfg(test)]
@@ -149,8 +335,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_grows_and_is_capped() {
-        assert!(backoff_secs(1, 1) < backoff_secs(3, 1));
-        assert!(backoff_secs(20, 99) <= 3600 + 900);
+    fn backoff_doubles_from_the_first_delay_and_is_capped_and_jittered() {
+        let plain = |a| backoff_secs(60, a, 0);
+        assert!((45..=75).contains(&plain(1)), "{}", plain(1));
+        assert!((90..=150).contains(&plain(2)));
+        assert!(backoff_secs(60, 30, 7) <= 3600 + 900);
+        assert_eq!(backoff_secs(0, 3, 7), 0, "0 retries at once (tests)");
+        let spread: std::collections::HashSet<i64> =
+            (0..50).map(|id| backoff_secs(600, 1, id)).collect();
+        assert!(spread.len() > 20, "rows spread out: {spread:?}");
     }
 }

@@ -12,7 +12,10 @@ pub struct Claimed {
     pub email: String,
     pub name: Option<String>,
     pub subscriber_status: String,
+    /// Including this one.
     pub attempts: i64,
+    /// When the row was first claimed (unix seconds).
+    pub first_tried_at: i64,
 }
 
 impl Claimed {
@@ -57,53 +60,130 @@ pub struct FailedDelivery {
     pub error: String,
 }
 
+/// Why a send failed, as the ledger records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Try again at this time.
+    Retry { at: i64 },
+    /// Transient, but out of attempts or too old: final until `roundup retry`.
+    GaveUp,
+    /// The recipient's address was refused: a bounce.
+    Bounced,
+}
+
+/// An edition's circuit breaker, when it is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pause {
+    pub until: i64,
+    pub reason: String,
+}
+
 impl Store {
-    /// Leases up to `limit` sendable rows: queued ones, retries that are due,
-    /// and rows whose lease expired (their worker died).
+    /// Leases up to `limit` sendable rows to `owner`: retries that are due,
+    /// rows whose lease expired (their worker died), then queued rows in id
+    /// order. Nothing is claimed while the edition is paused.
     pub async fn claim(
         &self,
         edition_id: i64,
+        owner: &str,
         limit: usize,
         lease_secs: i64,
         now: i64,
     ) -> anyhow::Result<Vec<Claimed>> {
-        let ids: Vec<(i64,)> = sqlx::query_as(
-            "UPDATE deliveries SET status = 'sending', lease_until = ?1, attempts = attempts + 1, updated_at = ?2
+        let rows: Vec<(i64, i64, i64, Option<i64>)> = sqlx::query_as(
+            "UPDATE deliveries
+             SET status = 'sending', lease_owner = ?5, lease_until = ?1, attempts = attempts + 1,
+                 first_tried_at = COALESCE(first_tried_at, ?2), updated_at = ?2
              WHERE id IN (
-                 SELECT id FROM deliveries
-                 WHERE edition_id = ?3 AND (status = 'queued'
-                    OR (status = 'retry' AND next_attempt_at <= ?2)
-                    OR (status = 'sending' AND lease_until < ?2))
-                 ORDER BY id LIMIT ?4)
-             RETURNING id",
+                 SELECT id FROM deliveries WHERE edition_id = ?3 AND status = 'retry' AND next_attempt_at <= ?2
+                 UNION ALL
+                 SELECT id FROM deliveries WHERE edition_id = ?3 AND status = 'sending' AND lease_until < ?2
+                 UNION ALL
+                 SELECT id FROM (SELECT id FROM deliveries WHERE edition_id = ?3 AND status = 'queued' ORDER BY id LIMIT ?4)
+                 LIMIT ?4)
+               AND NOT EXISTS (SELECT 1 FROM editions WHERE id = ?3 AND paused_until > ?2)
+             RETURNING id, subscriber_id, attempts, first_tried_at",
         )
         .bind(now + lease_secs)
         .bind(now)
         .bind(edition_id)
         .bind(limit as i64)
+        .bind(owner)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for (id,) in ids {
-            let row: (i64, i64, String, Option<String>, String, i64) = sqlx::query_as(
-                "SELECT d.id, s.id, s.email, s.name, s.status, d.attempts
-                 FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id WHERE d.id = ?",
-            )
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await?;
-            out.push(Claimed {
-                delivery_id: row.0,
-                subscriber_id: row.1,
-                email: row.2,
-                name: row.3,
-                subscriber_status: row.4,
-                attempts: row.5,
-            });
+        if rows.is_empty() {
+            return Ok(Vec::new());
         }
+        // One query for the batch's subscribers, not one per row. Only
+        // placeholders are formatted into the SQL.
+        let placeholders = vec!["?"; rows.len()].join(",");
+        let sql =
+            format!("SELECT id, email, name, status FROM subscribers WHERE id IN ({placeholders})");
+        let mut q =
+            sqlx::query_as::<_, (i64, String, Option<String>, String)>(sqlx::AssertSqlSafe(sql));
+        for r in &rows {
+            q = q.bind(r.1);
+        }
+        let subscribers: std::collections::HashMap<i64, (String, Option<String>, String)> = q
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|(id, email, name, status)| (id, (email, name, status)))
+            .collect();
+        let mut out: Vec<Claimed> = rows
+            .into_iter()
+            .map(|(id, sub, attempts, first)| {
+                let (email, name, status) = subscribers
+                    .get(&sub)
+                    .cloned()
+                    .unwrap_or_else(|| (String::new(), None, "missing".into()));
+                Claimed {
+                    delivery_id: id,
+                    subscriber_id: sub,
+                    email,
+                    name,
+                    subscriber_status: status,
+                    attempts,
+                    first_tried_at: first.unwrap_or(now),
+                }
+            })
+            .collect();
+        out.sort_by_key(|c| c.delivery_id);
         Ok(out)
     }
 
+    /// Extends the leases `owner` holds, so a slow send is not taken over.
+    pub async fn renew_leases(&self, owner: &str, lease_secs: i64, now: i64) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE deliveries SET lease_until = ? WHERE lease_owner = ? AND status = 'sending'",
+        )
+        .bind(now + lease_secs)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Hands back rows `owner` claimed but never tried (the breaker opened or
+    /// the worker is stopping), without spending an attempt.
+    pub async fn release_leases(&self, owner: &str, ids: &[i64], now: i64) -> anyhow::Result<()> {
+        for chunk in ids.chunks(500) {
+            let placeholders = vec!["?"; chunk.len()].join(",");
+            let sql = format!(
+                "UPDATE deliveries SET status = 'queued', attempts = MAX(attempts - 1, 0), lease_owner = NULL,
+                     lease_until = NULL, updated_at = ? WHERE lease_owner = ? AND status = 'sending' AND id IN ({placeholders})"
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(owner);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
+    /// Records what the server said when it took the message. Recorded
+    /// whoever holds the lease now: the message went out.
     pub async fn mark_sent(
         &self,
         delivery_id: i64,
@@ -113,7 +193,7 @@ impl Store {
     ) -> anyhow::Result<()> {
         sqlx::query(
             "UPDATE deliveries SET status = 'sent', message_id = ?, server_reply = ?, sent_at = ?3, updated_at = ?3,
-                 lease_until = NULL, last_error = NULL WHERE id = ?4",
+                 lease_until = NULL, lease_owner = NULL, last_error = NULL WHERE id = ?4",
         )
         .bind(message_id)
         .bind(reply)
@@ -124,38 +204,44 @@ impl Store {
         Ok(())
     }
 
-    /// A transient failure with a retry time goes back in the queue; without
-    /// one it is final. A permanent failure counts as a bounce.
+    /// Records a failed send, if `owner` still holds the row (otherwise
+    /// another worker has taken it over and its outcome counts). A bounce
+    /// raises the subscriber's bounce count; at `max_bounces` they are
+    /// suppressed (status `bounced`) and get nothing more.
     pub async fn mark_failed(
         &self,
         delivery_id: i64,
+        owner: &str,
         error: &str,
-        permanent: bool,
-        retry_at: Option<i64>,
+        failure: Failure,
+        max_bounces: i64,
         now: i64,
     ) -> anyhow::Result<()> {
-        let status = match (permanent, retry_at) {
-            (true, _) => "bounced",
-            (false, Some(_)) => "retry",
-            (false, None) => "failed",
+        let (status, retry_at) = match failure {
+            Failure::Retry { at } => ("retry", Some(at)),
+            Failure::GaveUp => ("failed", None),
+            Failure::Bounced => ("bounced", None),
         };
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, lease_until = NULL, updated_at = ?
-             WHERE id = ?",
+        let r = sqlx::query(
+            "UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, lease_until = NULL, lease_owner = NULL,
+                 updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'sending'",
         )
         .bind(status)
         .bind(error)
         .bind(retry_at)
         .bind(now)
         .bind(delivery_id)
+        .bind(owner)
         .execute(&mut *tx)
         .await?;
-        if permanent {
+        if failure == Failure::Bounced && r.rows_affected() == 1 {
             sqlx::query(
-                "UPDATE subscribers SET bounce_count = bounce_count + 1
+                "UPDATE subscribers SET bounce_count = bounce_count + 1,
+                     status = CASE WHEN status = 'active' AND bounce_count + 1 >= ? THEN 'bounced' ELSE status END
                  WHERE id = (SELECT subscriber_id FROM deliveries WHERE id = ?)",
             )
+            .bind(max_bounces)
             .bind(delivery_id)
             .execute(&mut *tx)
             .await?;
@@ -170,13 +256,76 @@ impl Store {
         reason: &str,
         now: i64,
     ) -> anyhow::Result<()> {
-        sqlx::query("UPDATE deliveries SET status = 'skipped', last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE deliveries SET status = 'skipped', last_error = ?, lease_until = NULL, lease_owner = NULL, updated_at = ? WHERE id = ?")
             .bind(reason)
             .bind(now)
             .bind(delivery_id)
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Opens the edition's circuit breaker until `until`.
+    pub async fn pause_edition(
+        &self,
+        edition_id: i64,
+        until: i64,
+        reason: &str,
+    ) -> anyhow::Result<()> {
+        sqlx::query("UPDATE editions SET paused_until = ?, pause_reason = ? WHERE id = ?")
+            .bind(until)
+            .bind(reason)
+            .bind(edition_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The last pause, if any: `until` in the past means it has ended.
+    pub async fn edition_pause(&self, edition_id: i64) -> anyhow::Result<Option<Pause>> {
+        let row: Option<(Option<i64>, Option<String>)> =
+            sqlx::query_as("SELECT paused_until, pause_reason FROM editions WHERE id = ?")
+                .bind(edition_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(until, reason)| {
+            until.map(|until| Pause {
+                until,
+                reason: reason.unwrap_or_default(),
+            })
+        }))
+    }
+
+    /// `roundup retry`: rows that gave up or wait for a retry go back to the
+    /// queue with fresh attempts, and any pause is lifted. Bounces stay.
+    pub async fn requeue_failed(&self, edition_id: i64, now: i64) -> anyhow::Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query(
+            "UPDATE deliveries SET status = 'queued', attempts = 0, first_tried_at = NULL, next_attempt_at = NULL,
+                 lease_owner = NULL, lease_until = NULL, updated_at = ?
+             WHERE edition_id = ? AND status IN ('failed', 'retry')",
+        )
+        .bind(now)
+        .bind(edition_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE editions SET paused_until = NULL, pause_reason = NULL WHERE id = ?")
+            .bind(edition_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected())
+    }
+
+    /// Messages sent since `since`, across editions: what the hourly cap has
+    /// already used when a process starts.
+    pub async fn sent_since(&self, since: i64) -> anyhow::Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE sent_at >= ?")
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn delivery_counts(&self, edition_id: i64) -> anyhow::Result<DeliveryCounts> {

@@ -11,7 +11,7 @@ mod subscribers;
 pub use editions::StoredEdition;
 pub use feeds::{FeedState, FeedStatus};
 pub use items::StoredItem;
-pub use ledger::{Claimed, DeliveryCounts, FailedDelivery};
+pub use ledger::{Claimed, DeliveryCounts, FailedDelivery, Failure, Pause};
 pub use steering::{BlockKind, StoredSteering};
 pub use subscribers::{AddOutcome, Subscriber};
 
@@ -43,6 +43,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "steering",
         include_str!("../../migrations/sqlite/0003_steering.sql"),
     ),
+    (
+        4,
+        "delivery_engine",
+        include_str!("../../migrations/sqlite/0004_delivery_engine.sql"),
+    ),
 ];
 
 impl Store {
@@ -52,6 +57,10 @@ impl Store {
             .with_context(|| format!("database.url `{url}` is not a SQLite URL"))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // In WAL mode NORMAL survives a crash of the process (commits are
+            // in the WAL before the call returns); only a power cut can lose
+            // the last ones. FULL would fsync every ledger mark.
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         if let Some(path) = sqlite_file(url)

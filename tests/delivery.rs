@@ -1,0 +1,335 @@
+//! The delivery engine against an SMTP server that misbehaves on purpose:
+//! refusals, dropped connections, bounces, a relay that is down, a worker
+//! that died holding rows. Each test counts what the server stored.
+
+mod support;
+
+use roundup::assemble::{Digest, DigestSection, Story};
+use roundup::config::{DeliverySettings, NewsletterSettings, SmtpSettings, TlsMode, TransportKind};
+use roundup::deliver::{DeliveryReport, SmtpMailer, deliver_edition};
+use roundup::domain::{EmailAddress, Section};
+use roundup::render::Renderer;
+use roundup::store::{Store, StoredEdition, now_ts};
+use support::{Faults, SmtpSink};
+
+fn digest(key: &str) -> Digest {
+    Digest {
+        key: key.into(),
+        newsletter: "Test".into(),
+        subject: format!("Test {key}"),
+        date_label: "Week of 16 November 2026".into(),
+        intro: "One story.".into(),
+        sections: vec![DigestSection {
+            section: Section::Tech,
+            title: "Technology".into(),
+            stories: vec![Story {
+                title: "Chips".into(),
+                link: Some("https://example.com/chips".into()),
+                source: "Example".into(),
+                also: vec![],
+                summary: vec!["Chip sales rose.".into()],
+                reading_minutes: 1,
+            }],
+        }],
+    }
+}
+
+fn address(i: usize) -> String {
+    format!("reader{i}@example.com")
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    store: Store,
+    edition: StoredEdition,
+    renderer: Renderer,
+}
+
+async fn setup(subscribers: usize) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+        .await
+        .unwrap();
+    for i in 0..subscribers {
+        store
+            .add_subscriber(&EmailAddress::parse(&address(i)).unwrap(), None, now_ts())
+            .await
+            .unwrap();
+    }
+    let (edition, created) = store
+        .publish_edition(&digest("2026-W47"), &[], now_ts())
+        .await
+        .unwrap();
+    assert!(created);
+    let renderer = Renderer::new(
+        &NewsletterSettings {
+            secret: "k".into(),
+            ..Default::default()
+        },
+        None,
+    );
+    Setup {
+        _dir: dir,
+        store,
+        edition,
+        renderer,
+    }
+}
+
+fn mailer(port: u16, pool: u32) -> SmtpMailer {
+    SmtpMailer::new(&SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        tls: TlsMode::None,
+        pool_size: pool,
+        timeout_secs: 5,
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+/// Retries come due at once, so a test can drain the ledger in a loop.
+fn settings() -> DeliverySettings {
+    DeliverySettings {
+        transport: TransportKind::Smtp,
+        retry_after_secs: 0,
+        max_attempts: 100,
+        breaker_failures: 1_000,
+        ..Default::default()
+    }
+}
+
+impl Setup {
+    async fn deliver(&self, mailer: &SmtpMailer, s: &DeliverySettings) -> DeliveryReport {
+        deliver_edition(
+            &self.store,
+            self.edition.id,
+            &self.edition.digest,
+            &self.renderer,
+            mailer,
+            s,
+            4,
+        )
+        .await
+        .unwrap()
+    }
+
+    /// Delivers until nothing is left to send (retries included).
+    async fn drain(&self, mailer: &SmtpMailer, s: &DeliverySettings) -> DeliveryReport {
+        for _ in 0..100 {
+            let r = self.deliver(mailer, s).await;
+            if r.counts.pending() == 0 {
+                return r;
+            }
+        }
+        panic!("the ledger never drained");
+    }
+}
+
+#[tokio::test]
+async fn refusals_and_dropped_connections_still_deliver_each_message_exactly_once() {
+    let n = 300;
+    let t = setup(n).await;
+    let sink = SmtpSink::start_with(Faults {
+        transient: 0.20,
+        drop: 0.05,
+        ..Default::default()
+    })
+    .await;
+    let report = t.drain(&mailer(sink.port, 4), &settings()).await;
+    assert_eq!(report.counts.sent, n as i64, "{report:?}");
+    let got = sink.per_recipient();
+    assert_eq!(got.len(), n, "every subscriber");
+    for i in 0..n {
+        assert_eq!(
+            got.get(&address(i)),
+            Some(&1),
+            "{} got {:?}",
+            address(i),
+            got.get(&address(i))
+        );
+    }
+    // The faults did happen: some rows needed more than one attempt.
+    let tried: i64 = sqlx::query_scalar("SELECT SUM(attempts) FROM deliveries")
+        .fetch_one(t.store.pool())
+        .await
+        .unwrap();
+    assert!(tried > n as i64 + 30, "{tried} attempts for {n} rows");
+}
+
+#[tokio::test]
+async fn refused_recipients_bounce_are_suppressed_and_the_rest_go_through() {
+    let n = 40;
+    let t = setup(n).await;
+    let sink = SmtpSink::start_with(Faults {
+        reject: vec![address(3), address(17)],
+        ..Default::default()
+    })
+    .await;
+    let s = DeliverySettings {
+        max_bounces: 1,
+        ..settings()
+    };
+    let report = t.drain(&mailer(sink.port, 2), &s).await;
+    assert_eq!(report.counts.sent, n as i64 - 2);
+    assert_eq!(report.counts.bounced, 2);
+    let bounced: Vec<&str> = report.failures.iter().map(|f| f.email.as_str()).collect();
+    assert_eq!(bounced, [address(17), address(3)], "sorted by address");
+    assert!(
+        report.failures[0].error.contains("550"),
+        "{:?}",
+        report.failures[0]
+    );
+    assert_eq!(sink.received().len(), n - 2);
+    // One bounce reaches max_bounces: suppressed, and left out of the next edition.
+    let suppressed: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT email, bounce_count FROM subscribers WHERE status = 'bounced' ORDER BY email",
+    )
+    .fetch_all(t.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(suppressed, vec![(address(17), 1), (address(3), 1)]);
+    let (next, _) = t
+        .store
+        .publish_edition(&digest("2026-W48"), &[], now_ts())
+        .await
+        .unwrap();
+    assert_eq!(
+        t.store.delivery_counts(next.id).await.unwrap().total(),
+        n as i64 - 2
+    );
+}
+
+#[tokio::test]
+async fn a_relay_that_is_down_opens_the_breaker_and_sending_resumes_after_the_cool_down() {
+    let n = 60;
+    let t = setup(n).await;
+    let sink = SmtpSink::start_with(Faults {
+        transient: 1.0,
+        ..Default::default()
+    })
+    .await;
+    let m = mailer(sink.port, 2);
+    let s = DeliverySettings {
+        breaker_failures: 5,
+        breaker_cooldown_secs: 1,
+        max_pauses: 0,
+        ..settings()
+    };
+    // With no pauses to wait out, the run stops as the breaker opens.
+    let report = t.deliver(&m, &s).await;
+    let pause = report.paused.clone().expect("paused");
+    assert!(
+        pause.reason.contains("5 failures in a row"),
+        "{}",
+        pause.reason
+    );
+    assert_eq!(report.counts.sent, 0);
+    // Only the rows in flight when it opened (4 senders) were tried; the rest wait.
+    let tried: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE attempts > 0")
+        .fetch_one(t.store.pool())
+        .await
+        .unwrap();
+    assert!(tried <= 5 + 4, "{tried} rows tried");
+    assert!(report.counts.queued >= n as i64 - 9);
+    // A run during the pause sends nothing.
+    let during = t.deliver(&m, &s).await;
+    assert_eq!(during.sent_now, 0);
+
+    // The relay recovers; one run waits out the pause by itself and finishes.
+    sink.set_faults(Faults::default());
+    let s = DeliverySettings { max_pauses: 1, ..s };
+    let report = t.drain(&m, &s).await;
+    assert_eq!(report.counts.sent, n as i64, "{report:?}");
+    assert!(report.paused.is_none());
+    assert_eq!(sink.per_recipient().len(), n);
+}
+
+#[tokio::test]
+async fn rows_held_by_a_dead_worker_go_back_to_the_queue_when_its_lease_runs_out() {
+    let n = 20;
+    let t = setup(n).await;
+    // A worker claimed half the rows ten seconds ago, with a one-second
+    // lease, and died.
+    let held = t
+        .store
+        .claim(t.edition.id, "dead-worker", 10, 1, now_ts() - 10)
+        .await
+        .unwrap();
+    assert_eq!(held.len(), 10);
+    let sink = SmtpSink::start().await;
+    let report = t.drain(&mailer(sink.port, 2), &settings()).await;
+    assert_eq!(report.counts.sent, n as i64);
+    assert_eq!(sink.per_recipient().len(), n);
+    // A live worker's rows are not taken: its lease is renewed.
+    let live = t
+        .store
+        .claim(t.edition.id, "live-worker", 10, 60, now_ts())
+        .await
+        .unwrap();
+    assert!(live.is_empty(), "nothing left to claim");
+}
+
+#[tokio::test]
+async fn roundup_retry_requeues_rows_that_gave_up() {
+    let n = 10;
+    let t = setup(n).await;
+    let sink = SmtpSink::start_with(Faults {
+        transient: 1.0,
+        ..Default::default()
+    })
+    .await;
+    let m = mailer(sink.port, 2);
+    let s = DeliverySettings {
+        max_attempts: 1,
+        ..settings()
+    };
+    let report = t.deliver(&m, &s).await;
+    assert_eq!(report.counts.failed, n as i64, "{report:?}");
+    assert_eq!(
+        t.store
+            .requeue_failed(t.edition.id, now_ts())
+            .await
+            .unwrap(),
+        n as u64
+    );
+    sink.set_faults(Faults::default());
+    let report = t.deliver(&m, &s).await;
+    assert_eq!(report.counts.sent, n as i64);
+}
+
+/// lettre #743: a pooled connection the relay closed while idle must be
+/// replaced, not turned into a failed delivery.
+#[tokio::test]
+async fn a_pooled_connection_the_server_closed_is_replaced_not_failed() {
+    let n = 15;
+    let t = setup(n).await;
+    let sink = SmtpSink::start_with(Faults {
+        close_after_each: true,
+        ..Default::default()
+    })
+    .await;
+    let s = DeliverySettings {
+        max_attempts: 1,
+        ..settings()
+    };
+    let report = t.deliver(&mailer(sink.port, 1), &s).await;
+    assert_eq!(report.counts.sent, n as i64, "{:?}", report.failures);
+    assert_eq!(sink.per_recipient().len(), n);
+}
+
+#[tokio::test]
+async fn publishing_twice_fans_out_once() {
+    let t = setup(25).await;
+    let (again, created) = t
+        .store
+        .publish_edition(&digest("2026-W47"), &[], now_ts())
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again.id, t.edition.id);
+    assert_eq!(
+        t.store.delivery_counts(t.edition.id).await.unwrap().total(),
+        25
+    );
+}
