@@ -15,9 +15,11 @@ import argparse
 import collections
 import csv
 import os
+import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -68,14 +70,19 @@ def main():
     ap.add_argument("--kills", type=int, default=3)
     ap.add_argument("--delay", type=float, default=0.002, help="seconds the server takes per message")
     ap.add_argument("--lease", type=int, default=3)
+    ap.add_argument("--jitter-ms", type=float, default=0.0,
+                    help="kill this long (random, up to) after the mark instead of at once; "
+                         "0 kills right after the server stored a message, the worst moment")
     a = ap.parse_args()
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} is missing: run cargo build --release first")
 
     rec = Recorder(a.delay)
-    ctl = Controller(rec, hostname="127.0.0.1", port=0)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ctl = Controller(rec, hostname="127.0.0.1", port=port)
     ctl.start()
-    port = ctl.server.sockets[0].getsockname()[1]
     work = tempfile.mkdtemp(prefix="roundup-crash-")
     try:
         shutil.copytree(os.path.join(ROOT, "config"), os.path.join(work, "config"))
@@ -100,6 +107,8 @@ def main():
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             while rec.count() < target and p.poll() is None:
                 time.sleep(0.002)
+            if a.jitter_ms:
+                time.sleep(random.uniform(0, a.jitter_ms) / 1000)
             if p.poll() is not None:
                 # It finished (or was waiting on leases) before the mark: try again.
                 time.sleep(a.lease + 1)

@@ -7,7 +7,10 @@ sends N messages of the same size with the same number of parallel
 sessions and connection reuse (-d). Peak RSS of `roundup deliver` is read
 with wait4.
 
-    python3 bench/delivery_throughput.py [--subscribers 10000,100000] [--sessions 4]
+    python3 bench/delivery_throughput.py [--subscribers 10000,100000] [--sessions 4] [--runs 3]
+
+Rates are medians over the runs, roundup's and smtp-source's runs
+alternating so both see the same (noisy, shared) machine.
 
 Needs `cargo build --release` and Debian's postfix package (smtp-sink and
 smtp-source); the postfix service itself need not run.
@@ -18,6 +21,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import sqlite3
 import subprocess
 import sys
@@ -111,7 +115,11 @@ def main():
     ap.add_argument("--subscribers", default="10000,100000")
     ap.add_argument("--sessions", type=int, default=4)
     ap.add_argument("--skip-source", action="store_true", help="roundup only")
+    ap.add_argument("--runs", type=int, default=3, help="medians over this many runs of each")
+    ap.add_argument("--bin", default=BIN, help="the roundup binary (default: target/release/roundup)")
     a = ap.parse_args()
+    global BIN
+    BIN = a.bin
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} is missing: run cargo build --release first")
     work = tempfile.mkdtemp(prefix="roundup-bench-")
@@ -124,31 +132,41 @@ def main():
         print(f"{'subscribers':>11} {'publish s':>9} {'deliver s':>9} {'roundup msg/s':>13} "
               f"{'smtp-source msg/s':>17} {'ratio':>6} {'peak RSS MiB':>12}")
         for n in [int(x) for x in a.subscribers.split(",")]:
-            db = os.path.join(work, f"bench-{n}.db")
-            cfg = os.path.join(work, "config", f"bench-{n}.toml")
-            with open(cfg, "w") as f:
-                f.write(config("smtp", port, a.sessions, db))
-            cmd = [BIN, "--config", cfg]
-            run(cmd + ["subscribers", "list"], work)
-            add_subscribers(db, n)
-            t_pub, _, _ = run(cmd + ["publish"], work)
-            t_del, rss, out = run(cmd + ["deliver"], work)
-            sent = int(re.search(r"sent (\d+) message", out).group(1))
-            if sent != n:
-                sys.exit(f"roundup sent {sent} of {n}:\n{out}")
-            rate = n / t_del
-            if a.skip_source:
-                src_rate, ratio = float("nan"), float("nan")
-            else:
-                t = time.perf_counter()
-                subprocess.run([tool("smtp-source"), "-s", str(a.sessions), "-m", str(n), "-l", str(size),
-                                "-d", "-f", "digest@roundup.example", "-t", "reader@example.com",
-                                f"127.0.0.1:{port}"], check=True)
-                src_rate = n / (time.perf_counter() - t)
-                ratio = rate / src_rate
-            print(f"{n:>11} {t_pub:>9.2f} {t_del:>9.2f} {rate:>13.0f} {src_rate:>17.0f} "
-                  f"{ratio:>6.2f} {rss:>12.1f}", flush=True)
-            os.remove(db)
+            ours, theirs, pubs, rss_peak = [], [], [], 0.0
+            for r in range(a.runs):
+                db = os.path.join(work, f"bench-{n}-{r}.db")
+                cfg = os.path.join(work, "config", f"bench-{n}-{r}.toml")
+                with open(cfg, "w") as f:
+                    f.write(config("smtp", port, a.sessions, db))
+                cmd = [BIN, "--config", cfg]
+                run(cmd + ["subscribers", "list"], work)
+                add_subscribers(db, n)
+                t_pub, _, _ = run(cmd + ["publish"], work)
+                t_del, rss, out = run(cmd + ["deliver"], work)
+                sent = int(re.search(r"sent (\d+) message", out).group(1))
+                if sent != n:
+                    sys.exit(f"roundup sent {sent} of {n}:\n{out}")
+                pubs.append(t_pub)
+                ours.append(n / t_del)
+                rss_peak = max(rss_peak, rss)
+                for suffix in ("", "-wal", "-shm"):
+                    if os.path.exists(db + suffix):
+                        os.remove(db + suffix)
+                if not a.skip_source:
+                    # Alternated with roundup's runs, so both see the same machine.
+                    t = time.perf_counter()
+                    subprocess.run([tool("smtp-source"), "-s", str(a.sessions), "-m", str(n), "-l", str(size),
+                                    "-d", "-f", "digest@roundup.example", "-t", "reader@example.com",
+                                    f"127.0.0.1:{port}"], check=True)
+                    theirs.append(n / (time.perf_counter() - t))
+            rate = statistics.median(ours)
+            src = statistics.median(theirs) if theirs else float("nan")
+            print(f"{n:>11} {statistics.median(pubs):>9.2f} {n / rate:>9.2f} {rate:>13.0f} {src:>17.0f} "
+                  f"{rate / src:>6.2f} {rss_peak:>12.1f}", flush=True)
+            if a.runs > 1:
+                pairs = ", ".join(f"{o:.0f}/{t:.0f}" for o, t in zip(ours, theirs)) if theirs else \
+                    ", ".join(f"{o:.0f}" for o in ours)
+                print(f"{'':>11} runs (roundup/smtp-source msg/s): {pairs}", flush=True)
     finally:
         sink.terminate()
         shutil.rmtree(work, ignore_errors=True)

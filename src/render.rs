@@ -9,7 +9,9 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 pub mod palette;
+mod personal;
 pub use palette::{DARK, LIGHT, Palette};
+use personal::{Personal, crlf};
 
 /// One message, ready for a transport.
 #[derive(Debug, Clone)]
@@ -26,6 +28,15 @@ pub struct RenderedEmail {
     pub list_id: String,
     pub list_unsubscribe: String,
     pub list_unsubscribe_post: bool,
+    /// Both parts already quoted-printable encoded (CRLF line endings), so
+    /// the message builder need not encode them again.
+    pub encoded: Option<Encoded>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    pub text: Vec<u8>,
+    pub html: Vec<u8>,
 }
 
 /// What rendering needs to know about the recipient.
@@ -144,18 +155,29 @@ impl Renderer {
             .inliner
             .inline(&html)
             .map_err(|e| anyhow::anyhow!("cannot inline the email's CSS: {e}"))?;
+        let sections = text_sections(digest);
+        let text = TextPart {
+            d: digest,
+            sections: &sections,
+            recipient: RECIPIENT_SLOT,
+            sender: &self.sender,
+            postal_address: &s.postal_address,
+            unsubscribe_url: UNSUBSCRIBE_SLOT,
+            view_url,
+        }
+        .render()?;
         for slot in [RECIPIENT_SLOT, UNSUBSCRIBE_SLOT] {
             anyhow::ensure!(
-                html.contains(slot),
-                "the HTML template lost its {slot} placeholder"
+                html.contains(slot) && text.contains(slot),
+                "a template lost its {slot} placeholder"
             );
         }
+        let slots = [RECIPIENT_SLOT, UNSUBSCRIBE_SLOT];
         Ok(Prepared {
             renderer: self,
             digest,
-            html,
-            sections: text_sections(digest),
-            view_url,
+            html: Personal::new(crlf(&html), &slots),
+            text: Personal::new(crlf(&text), &slots),
         })
     }
 }
@@ -169,9 +191,8 @@ const UNSUBSCRIBE_SLOT: &str = "roundup-slot-unsubscribe";
 pub struct Prepared<'a> {
     renderer: &'a Renderer,
     digest: &'a Digest,
-    html: String,
-    sections: Vec<TextSection>,
-    view_url: Option<String>,
+    html: Personal,
+    text: Personal,
 }
 
 impl Prepared<'_> {
@@ -181,19 +202,22 @@ impl Prepared<'_> {
         let token = unsubscribe_token(&s.secret, to.id, to.email.as_str());
         let unsubscribe_url = format!("{}/u/{}", s.base_url.trim_end_matches('/'), token);
         // The footer comes last, so the last occurrence is the placeholder
-        // even if a story happened to contain the same text.
-        let html = fill_last(&self.html, UNSUBSCRIBE_SLOT, &unsubscribe_url);
-        let html = fill_last(&html, RECIPIENT_SLOT, to.email.as_str());
-        let text = TextPart {
-            d: digest,
-            sections: &self.sections,
-            recipient: to.email.as_str(),
-            sender: &self.renderer.sender,
-            postal_address: &s.postal_address,
-            unsubscribe_url: &unsubscribe_url,
-            view_url: self.view_url.clone(),
-        }
-        .render()?;
+        // even if a story happened to contain the same text. The HTML gets
+        // the values escaped (they land in text and in an attribute).
+        let (html, html_qp) = self.html.fill(&[
+            (
+                UNSUBSCRIBE_SLOT,
+                &html_escape::encode_double_quoted_attribute(&unsubscribe_url),
+            ),
+            (
+                RECIPIENT_SLOT,
+                &html_escape::encode_double_quoted_attribute(to.email.as_str()),
+            ),
+        ]);
+        let (text, text_qp) = self.text.fill(&[
+            (UNSUBSCRIBE_SLOT, &unsubscribe_url),
+            (RECIPIENT_SLOT, to.email.as_str()),
+        ]);
         let mut list_unsubscribe = format!("<{unsubscribe_url}>");
         if let Some(m) = &s.unsubscribe_mailto {
             list_unsubscribe.push_str(&format!(", <mailto:{m}?subject=unsubscribe%20{}>", to.id));
@@ -210,23 +234,11 @@ impl Prepared<'_> {
             list_id: format!("{} <{}>", s.list_id_label(), s.list_id),
             list_unsubscribe,
             list_unsubscribe_post: true,
+            encoded: Some(Encoded {
+                text: text_qp,
+                html: html_qp,
+            }),
         })
-    }
-}
-
-/// Replaces the last `slot` with `value`, HTML-escaped (it lands in text and
-/// in an attribute).
-fn fill_last(html: &str, slot: &str, value: &str) -> String {
-    match html.rfind(slot) {
-        Some(at) => {
-            let escaped = html_escape::encode_double_quoted_attribute(value);
-            let mut out = String::with_capacity(html.len() + escaped.len());
-            out.push_str(&html[..at]);
-            out.push_str(&escaped);
-            out.push_str(&html[at + slot.len()..]);
-            out
-        }
-        None => html.to_string(),
     }
 }
 

@@ -2,8 +2,18 @@ use super::SendError;
 use super::dkim::Signer;
 use crate::render::RenderedEmail;
 use lettre::Message;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
+
+fn pre_encoded(content_type: ContentType, qp: &[u8]) -> SinglePart {
+    SinglePart::builder()
+        .header(content_type)
+        .body(Body::dangerous_pre_encoded(
+            qp.to_vec(),
+            ContentTransferEncoding::QuotedPrintable,
+        ))
+}
 
 fn raw(name: &'static str, value: String) -> HeaderValue {
     HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
@@ -43,11 +53,16 @@ pub fn build_message(e: &RenderedEmail, signer: Option<&Signer>) -> Result<Messa
             .map_err(|x: lettre::address::AddressError| bad("Reply-To", x.to_string()))?;
         b = b.reply_to(r);
     }
+    let body = match &e.encoded {
+        // Encoded once per edition by the renderer; lettre would encode it
+        // again for every message.
+        Some(enc) => MultiPart::alternative()
+            .singlepart(pre_encoded(ContentType::TEXT_PLAIN, &enc.text))
+            .singlepart(pre_encoded(ContentType::TEXT_HTML, &enc.html)),
+        None => MultiPart::alternative_plain_html(e.text.clone(), e.html.clone()),
+    };
     let mut message = b
-        .multipart(MultiPart::alternative_plain_html(
-            e.text.clone(),
-            e.html.clone(),
-        ))
+        .multipart(body)
         .map_err(|x| bad("message", x.to_string()))?;
     if let Some(signer) = signer {
         signer.sign(&mut message);

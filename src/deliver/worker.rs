@@ -13,9 +13,12 @@ use super::{Mailer, SendError};
 use crate::assemble::Digest;
 use crate::config::DeliverySettings;
 use crate::render::{Prepared, Recipient, Renderer};
-use crate::store::{Claimed, DeliveryCounts, FailedDelivery, Failure, Pause, Store, now_ts};
+use crate::store::{
+    Claimed, DeliveryCounts, FailedDelivery, Failure, Pause, SentRow, Store, now_ts,
+};
 use futures_util::StreamExt;
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryReport {
@@ -49,6 +52,57 @@ struct Run<'a> {
     owner: String,
     pacer: Pacer,
     breaker: Breaker,
+    recorder: Recorder,
+}
+
+type Ack = oneshot::Sender<Result<(), String>>;
+
+/// Group commit of sent rows. A sender hands over what the relay took and
+/// waits until it is written; whatever arrives while one write runs goes
+/// into the next. So a sender moves on only once its message is recorded,
+/// and a crash can leave at most one message per sender taken by the relay
+/// but not recorded, the same bound as one write per message, at a
+/// fraction of the writes.
+struct Recorder {
+    tx: mpsc::Sender<(SentRow, Ack)>,
+}
+
+impl Recorder {
+    fn spawn(store: Store) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::channel::<(SentRow, Ack)>(1024);
+        let task = tokio::spawn(async move {
+            let mut batch = Vec::new();
+            while let Some(first) = rx.recv().await {
+                batch.push(first);
+                while batch.len() < 256 {
+                    match rx.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let rows: Vec<SentRow> = batch.iter().map(|(r, _)| r.clone()).collect();
+                let result = store
+                    .mark_sent_many(&rows, now_ts())
+                    .await
+                    .map_err(|e| format!("{e:#}"));
+                for (_, ack) in batch.drain(..) {
+                    let _ = ack.send(result.clone());
+                }
+            }
+        });
+        (Self { tx }, task)
+    }
+
+    async fn sent(&self, row: SentRow) -> anyhow::Result<()> {
+        let (ack, done) = oneshot::channel();
+        self.tx
+            .send((row, ack))
+            .await
+            .map_err(|_| anyhow::anyhow!("the ledger writer stopped"))?;
+        done.await
+            .map_err(|_| anyhow::anyhow!("the ledger writer stopped"))?
+            .map_err(|e| anyhow::anyhow!("cannot record a sent message: {e}"))
+    }
 }
 
 pub async fn deliver_edition(
@@ -68,6 +122,7 @@ pub async fn deliver_edition(
     } else {
         0
     };
+    let (recorder, writer) = Recorder::spawn(store.clone());
     let run = Run {
         store,
         edition_id,
@@ -77,6 +132,7 @@ pub async fn deliver_edition(
         owner: lease_owner(),
         pacer: Pacer::new(settings.per_second, settings.per_hour, used_last_hour),
         breaker: Breaker::new(settings.breaker_failures),
+        recorder,
     };
     let heartbeat = tokio::spawn(renew_leases(
         store.clone(),
@@ -84,6 +140,8 @@ pub async fn deliver_edition(
         settings.lease_secs,
     ));
     let result = run.drain(concurrency.max(1)).await;
+    drop(run);
+    let _ = writer.await;
     heartbeat.abort();
     let (sent_now, pauses) = result?;
     let paused = store
@@ -261,8 +319,12 @@ impl Run<'_> {
         };
         match result {
             Ok(receipt) => {
-                store
-                    .mark_sent(c.delivery_id, &message.message_id, &receipt.reply, now_ts())
+                self.recorder
+                    .sent(SentRow {
+                        delivery_id: c.delivery_id,
+                        message_id: message.message_id.clone(),
+                        reply: receipt.reply,
+                    })
                     .await?;
                 self.breaker.success();
                 Ok(Outcome::Sent)

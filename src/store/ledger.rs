@@ -60,6 +60,14 @@ pub struct FailedDelivery {
     pub error: String,
 }
 
+/// A message the relay took.
+#[derive(Debug, Clone)]
+pub struct SentRow {
+    pub delivery_id: i64,
+    pub message_id: String,
+    pub reply: String,
+}
+
 /// Why a send failed, as the ledger records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
@@ -80,8 +88,11 @@ pub struct Pause {
 
 impl Store {
     /// Leases up to `limit` sendable rows to `owner`: retries that are due,
-    /// rows whose lease expired (their worker died), then queued rows in id
-    /// order. Nothing is claimed while the edition is paused.
+    /// rows whose lease expired (their worker died), then queued rows.
+    /// Nothing is claimed while the edition is paused. Queued rows come in
+    /// index order (next_attempt_at is NULL for all of them, so that is id
+    /// order); an ORDER BY here made SQLite sort every queued row on every
+    /// claim, which at 100,000 subscribers cost a fifth of the rate.
     pub async fn claim(
         &self,
         edition_id: i64,
@@ -99,7 +110,7 @@ impl Store {
                  UNION ALL
                  SELECT id FROM deliveries WHERE edition_id = ?3 AND status = 'sending' AND lease_until < ?2
                  UNION ALL
-                 SELECT id FROM (SELECT id FROM deliveries WHERE edition_id = ?3 AND status = 'queued' ORDER BY id LIMIT ?4)
+                 SELECT id FROM (SELECT id FROM deliveries WHERE edition_id = ?3 AND status = 'queued' LIMIT ?4)
                  LIMIT ?4)
                AND NOT EXISTS (SELECT 1 FROM editions WHERE id = ?3 AND paused_until > ?2)
              RETURNING id, subscriber_id, attempts, first_tried_at",
@@ -201,6 +212,27 @@ impl Store {
         .bind(delivery_id)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// `mark_sent` for several rows in one statement: the delivery worker
+    /// groups what its senders finished while the last write ran.
+    pub async fn mark_sent_many(&self, rows: &[SentRow], now: i64) -> anyhow::Result<()> {
+        for chunk in rows.chunks(200) {
+            let values = vec!["(?, ?, ?)"; chunk.len()].join(",");
+            let sql = format!(
+                "WITH v(id, message_id, reply) AS (VALUES {values})
+                 UPDATE deliveries SET status = 'sent', message_id = v.message_id, server_reply = v.reply,
+                     sent_at = ?, updated_at = ?, lease_until = NULL, lease_owner = NULL, last_error = NULL
+                 FROM v WHERE deliveries.id = v.id"
+            );
+            // Only placeholders are formatted into the SQL.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                q = q.bind(r.delivery_id).bind(&r.message_id).bind(&r.reply);
+            }
+            q.bind(now).bind(now).execute(&self.pool).await?;
+        }
         Ok(())
     }
 
