@@ -111,6 +111,7 @@ def message_size(work, sessions):
 
 
 def main():
+    global BIN
     ap = argparse.ArgumentParser()
     ap.add_argument("--subscribers", default="10000,100000")
     ap.add_argument("--sessions", type=int, default=4)
@@ -118,7 +119,6 @@ def main():
     ap.add_argument("--runs", type=int, default=3, help="medians over this many runs of each")
     ap.add_argument("--bin", default=BIN, help="the roundup binary (default: target/release/roundup)")
     a = ap.parse_args()
-    global BIN
     BIN = a.bin
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} is missing: run cargo build --release first")

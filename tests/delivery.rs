@@ -298,6 +298,23 @@ async fn roundup_retry_requeues_rows_that_gave_up() {
     assert_eq!(report.counts.sent, n as i64);
 }
 
+#[tokio::test]
+async fn transient_failures_give_up_at_the_age_limit() {
+    let t = setup(6).await;
+    let sink = SmtpSink::start_with(Faults {
+        transient: 1.0,
+        ..Default::default()
+    })
+    .await;
+    let s = DeliverySettings {
+        max_age_secs: 0,
+        ..settings()
+    };
+    let report = t.deliver(&mailer(sink.port, 2), &s).await;
+    assert_eq!(report.counts.failed, 6, "{report:?}");
+    assert!(report.failures.iter().all(|f| f.attempts == 1));
+}
+
 /// lettre #743: a pooled connection the relay closed while idle must be
 /// replaced, not turned into a failed delivery.
 #[tokio::test]

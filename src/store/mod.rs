@@ -61,9 +61,6 @@ impl Store {
             // in the WAL before the call returns); only a power cut can lose
             // the last ones. FULL would fsync every ledger mark.
             .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-            // Pages are read through the OS cache without a copy per read
-            // (pread was a tenth of the CPU a delivery run took).
-            .pragma("mmap_size", "268435456")
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         if let Some(path) = sqlite_file(url)
