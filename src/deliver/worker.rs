@@ -139,7 +139,10 @@ pub async fn deliver_edition(
         run.owner.clone(),
         settings.lease_secs,
     ));
-    let result = run.drain(concurrency.max(1)).await;
+    // Twice as many messages in hand as connections: while one waits for
+    // its ledger write or is being rendered, the connection it used is
+    // already carrying the next. The transport still caps connections.
+    let result = run.drain(concurrency.max(1) * 2).await;
     drop(run);
     let _ = writer.await;
     heartbeat.abort();
