@@ -363,7 +363,7 @@ impl Default for DeliverySettings {
             max_bounces: 3,
             breaker_failures: 10,
             breaker_cooldown_secs: 300,
-            max_pauses: 3,
+            max_pauses: 1,
         }
     }
 }
