@@ -56,6 +56,7 @@ struct Neighbour {
 #[template(path = "archive/edition.html")]
 struct EditionPage<'a> {
     d: &'a Digest,
+    newsletter: &'a str,
     light: Palette,
     dark: Palette,
     published: String,
@@ -130,6 +131,7 @@ pub fn render(site: &Site, editions: &[Archived]) -> anyhow::Result<Vec<ArchiveF
         };
         let page = EditionPage {
             d: &e.digest,
+            newsletter: &site.newsletter,
             light: LIGHT,
             dark: DARK,
             published: e.published.format("%-d %B %Y").to_string(),

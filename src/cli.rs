@@ -352,24 +352,30 @@ fn print_delivery(key: &str, r: &crate::deliver::DeliveryReport) {
         );
     }
     if let Some(p) = &r.paused {
-        println!(
-            "PAUSED until {} by the circuit breaker: {}; the next run resumes",
-            crate::store::from_ts(p.until).format("%Y-%m-%d %H:%M:%S UTC"),
-            p.reason
-        );
+        println!("PAUSED {}; the next run resumes", pause_text(p));
     }
+    print_failures(&r.failures);
+}
+
+fn pause_text(p: &crate::store::Pause) -> String {
+    format!(
+        "until {} by the circuit breaker: {}",
+        crate::store::from_ts(p.until).format("%Y-%m-%d %H:%M:%S UTC"),
+        p.reason
+    )
+}
+
+/// The first 50 failures with their reasons; `run`, `deliver` and `deliveries` show them.
+fn print_failures(failures: &[crate::store::FailedDelivery]) {
     const SHOWN: usize = 50;
-    for f in r.failures.iter().take(SHOWN) {
+    for f in failures.iter().take(SHOWN) {
         println!(
-            "  failed delivery to {} ({}, {} attempt(s)): {}",
-            f.email, f.status, f.attempts, f.error
+            "  {} {} ({} attempt(s)): {}",
+            f.status, f.email, f.attempts, f.error
         );
     }
-    if r.failures.len() > SHOWN {
-        println!(
-            "  … and {} more (roundup deliveries)",
-            r.failures.len() - SHOWN
-        );
+    if failures.len() > SHOWN {
+        println!("  … and {} more", failures.len() - SHOWN);
     }
 }
 
@@ -670,34 +676,17 @@ async fn cmd_deliveries(
     println!("  {}", counts_line(&c));
     if let Some(p) = app.store.edition_pause(e.id).await? {
         if p.until > now_ts() {
-            println!(
-                "  PAUSED until {} by the circuit breaker: {}",
-                crate::store::from_ts(p.until).format("%Y-%m-%d %H:%M:%S UTC"),
-                p.reason
-            );
+            println!("  PAUSED {}", pause_text(&p));
             println!(
                 "  sending resumes by itself then; `roundup retry --edition {}` resumes now",
                 e.key
             );
         } else {
-            println!(
-                "  last paused until {}: {}",
-                crate::store::from_ts(p.until).format("%Y-%m-%d %H:%M:%S UTC"),
-                p.reason
-            );
+            println!("  last paused {}", pause_text(&p));
         }
     }
     let failures = app.store.failed_deliveries(e.id).await?;
-    const SHOWN: usize = 50;
-    for f in failures.iter().take(SHOWN) {
-        println!(
-            "  {} {} ({} attempt(s)): {}",
-            f.status, f.email, f.attempts, f.error
-        );
-    }
-    if failures.len() > SHOWN {
-        println!("  … and {} more", failures.len() - SHOWN);
-    }
+    print_failures(&failures);
     Ok(code(!failures.is_empty()))
 }
 

@@ -204,11 +204,7 @@ async fn refused_recipients_bounce_are_suppressed_and_the_rest_go_through() {
 async fn a_relay_that_is_down_opens_the_breaker_and_sending_resumes_after_the_cool_down() {
     let n = 60;
     let t = setup(n).await;
-    let sink = SmtpSink::start_with(Faults {
-        transient: 1.0,
-        ..Default::default()
-    })
-    .await;
+    let sink = SmtpSink::start_with(Faults::down()).await;
     let m = mailer(sink.port, 2);
     let s = DeliverySettings {
         breaker_failures: 5,
@@ -275,11 +271,7 @@ async fn rows_held_by_a_dead_worker_go_back_to_the_queue_when_its_lease_runs_out
 async fn roundup_retry_requeues_rows_that_gave_up() {
     let n = 10;
     let t = setup(n).await;
-    let sink = SmtpSink::start_with(Faults {
-        transient: 1.0,
-        ..Default::default()
-    })
-    .await;
+    let sink = SmtpSink::start_with(Faults::down()).await;
     let m = mailer(sink.port, 2);
     let s = DeliverySettings {
         max_attempts: 1,
@@ -302,11 +294,7 @@ async fn roundup_retry_requeues_rows_that_gave_up() {
 #[tokio::test]
 async fn transient_failures_give_up_at_the_age_limit() {
     let t = setup(6).await;
-    let sink = SmtpSink::start_with(Faults {
-        transient: 1.0,
-        ..Default::default()
-    })
-    .await;
+    let sink = SmtpSink::start_with(Faults::down()).await;
     let s = DeliverySettings {
         max_age_secs: 0,
         ..settings()

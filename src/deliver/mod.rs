@@ -34,12 +34,6 @@ pub enum SendError {
     Permanent(String),
 }
 
-impl SendError {
-    pub fn is_permanent(&self) -> bool {
-        matches!(self, SendError::Permanent(_))
-    }
-}
-
 pub trait Mailer: Send + Sync {
     fn send<'a>(
         &'a self,

@@ -28,8 +28,6 @@ pub struct DeliveryReport {
     pub failures: Vec<FailedDelivery>,
     /// Set when the breaker is open as the run ends: the rest waits for it.
     pub paused: Option<Pause>,
-    /// Times this run's breaker opened.
-    pub pauses: u32,
 }
 
 /// What happened to one claimed row.
@@ -146,7 +144,7 @@ pub async fn deliver_edition(
     drop(run);
     let _ = writer.await;
     heartbeat.abort();
-    let (sent_now, pauses) = result?;
+    let sent_now = result?;
     let paused = store
         .edition_pause(edition_id)
         .await?
@@ -156,7 +154,6 @@ pub async fn deliver_edition(
         counts: store.delivery_counts(edition_id).await?,
         failures: store.failed_deliveries(edition_id).await?,
         paused,
-        pauses,
     })
 }
 
@@ -189,8 +186,8 @@ async fn renew_leases(store: Store, owner: String, lease_secs: i64) {
 }
 
 impl Run<'_> {
-    /// Returns (messages sent, pauses).
-    async fn drain(&self, concurrency: usize) -> anyhow::Result<(usize, u32)> {
+    /// Returns the messages sent.
+    async fn drain(&self, concurrency: usize) -> anyhow::Result<usize> {
         let mut sent = 0;
         let mut pauses = 0;
         loop {
@@ -222,7 +219,7 @@ impl Run<'_> {
                 break;
             }
         }
-        Ok((sent, pauses))
+        Ok(sent)
     }
 
     /// Claims and sends until nothing is claimable or the breaker opens.
@@ -301,7 +298,7 @@ impl Run<'_> {
         };
         if self.breaker.is_open() {
             store
-                .release_leases(&self.owner, &[c.delivery_id], now_ts())
+                .release_lease(&self.owner, c.delivery_id, now_ts())
                 .await?;
             return Ok(Outcome::Released);
         }

@@ -175,48 +175,30 @@ impl Store {
         Ok(())
     }
 
-    /// Hands back rows `owner` claimed but never tried (the breaker opened or
-    /// the worker is stopping), without spending an attempt.
-    pub async fn release_leases(&self, owner: &str, ids: &[i64], now: i64) -> anyhow::Result<()> {
-        for chunk in ids.chunks(500) {
-            let placeholders = vec!["?"; chunk.len()].join(",");
-            let sql = format!(
-                "UPDATE deliveries SET status = 'queued', attempts = MAX(attempts - 1, 0), lease_owner = NULL,
-                     lease_until = NULL, updated_at = ? WHERE lease_owner = ? AND status = 'sending' AND id IN ({placeholders})"
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(owner);
-            for id in chunk {
-                q = q.bind(id);
-            }
-            q.execute(&self.pool).await?;
-        }
-        Ok(())
-    }
-
-    /// Records what the server said when it took the message. Recorded
-    /// whoever holds the lease now: the message went out.
-    pub async fn mark_sent(
+    /// Hands back a row `owner` claimed but never tried (the breaker opened
+    /// first), without spending an attempt.
+    pub async fn release_lease(
         &self,
+        owner: &str,
         delivery_id: i64,
-        message_id: &str,
-        reply: &str,
         now: i64,
     ) -> anyhow::Result<()> {
         sqlx::query(
-            "UPDATE deliveries SET status = 'sent', message_id = ?, server_reply = ?, sent_at = ?3, updated_at = ?3,
-                 lease_until = NULL, lease_owner = NULL, last_error = NULL WHERE id = ?4",
+            "UPDATE deliveries SET status = 'queued', attempts = MAX(attempts - 1, 0), lease_owner = NULL,
+                 lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'sending'",
         )
-        .bind(message_id)
-        .bind(reply)
         .bind(now)
         .bind(delivery_id)
+        .bind(owner)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// `mark_sent` for several rows in one statement: the delivery worker
-    /// groups what its senders finished while the last write ran.
+    /// Records what the relay said when it took each message (its queue id),
+    /// for several rows in one statement: the delivery worker groups what its
+    /// senders finished while the last write ran. Recorded whoever holds the
+    /// lease now: the messages went out.
     pub async fn mark_sent_many(&self, rows: &[SentRow], now: i64) -> anyhow::Result<()> {
         for chunk in rows.chunks(200) {
             let values = vec!["(?, ?, ?)"; chunk.len()].join(",");

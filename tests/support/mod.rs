@@ -34,6 +34,16 @@ pub struct Faults {
     pub close_after_each: bool,
 }
 
+impl Faults {
+    /// A relay that refuses every transaction for now.
+    pub fn down() -> Self {
+        Self {
+            transient: 1.0,
+            ..Self::default()
+        }
+    }
+}
+
 /// Accepts every message on 127.0.0.1 and keeps it. Speaks just enough
 /// SMTP (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) for a real client.
 pub struct SmtpSink {
