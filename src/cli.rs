@@ -5,7 +5,6 @@ use crate::config::Config;
 use crate::domain::EmailAddress;
 use crate::measure::Output;
 use crate::pipeline::{self, App, BuildMode, FeedOutcome};
-use crate::render::Recipient;
 use crate::store::{AddOutcome, now_ts};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -31,6 +30,16 @@ pub struct Cli {
 pub enum Command {
     /// Refresh feeds, publish this week's edition (once) and deliver it.
     Run,
+    /// Run as a service: the schedule, the delivery worker and the HTTP
+    /// server (health, metrics, unsubscribe, sign-up, archive, admin API).
+    Serve {
+        /// Listen here instead of service.bind.
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Validate the config, open the database and connect to the SMTP relay
+    /// (EHLO, STARTTLS and AUTH as configured), sending nothing.
+    CheckConfig,
     /// Refresh feeds and publish this week's edition (once), sending nothing yet.
     Publish,
     /// Send what the ledger still holds for an edition (default: the current one).
@@ -156,18 +165,6 @@ pub enum SubscriberAction {
     },
 }
 
-pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ROUNDUP_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("roundup=info,warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .compact()
-        .init();
-}
-
 const PARTIAL: u8 = 2;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -202,10 +199,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("config/roundup.toml"));
     let config = Config::load(&path)?;
+    crate::telemetry::init_logging(config.service.log_format);
+    if matches!(cli.command, Command::CheckConfig) {
+        return cmd_check_config(config, &path).await;
+    }
     let app = App::new(config).await?;
     let now = chrono::Utc::now();
     match cli.command {
         Command::Run => cmd_run(&app, now).await,
+        Command::Serve { bind } => cmd_serve(app, bind).await,
         Command::Publish => cmd_publish(&app, now).await,
         Command::Deliver { edition } => cmd_deliver(&app, now, edition).await,
         Command::Refresh => {
@@ -236,6 +238,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::Deliveries { edition } => cmd_deliveries(&app, now, edition).await,
         Command::Retry { edition } => cmd_retry(&app, now, edition).await,
+        Command::CheckConfig => unreachable!("handled above"),
         Command::Extract { .. }
         | Command::Summarize { .. }
         | Command::Classify { .. }
@@ -243,6 +246,85 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             unreachable!("handled above")
         }
     }
+}
+
+async fn cmd_serve(app: App, bind: Option<String>) -> anyhow::Result<ExitCode> {
+    crate::service::check_serve_config(&app.config)?;
+    let bind = bind.unwrap_or_else(|| app.config.service.bind.clone());
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(stop_on_signal(stop.clone()));
+    crate::service::serve(app, listener, stop).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGTERM (systemd, Docker) or SIGINT (Ctrl-C) starts a graceful stop; a
+/// second one is not waited for.
+async fn stop_on_signal(stop: tokio_util::sync::CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for signals; stop the service with SIGKILL");
+        return;
+    };
+    let which = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    tracing::info!("{which} received");
+    stop.cancel();
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::warn!("second signal: exiting now");
+    std::process::exit(130);
+}
+
+/// Every check, each on one line; the exit code is 1 if any failed.
+async fn cmd_check_config(config: Config, path: &Path) -> anyhow::Result<ExitCode> {
+    println!("config: {} is valid", path.display());
+    let mut failed = false;
+    let mut report = |what: &str, r: Result<String, String>| match r {
+        Ok(ok) => println!("{what}: ok ({ok})"),
+        Err(e) => {
+            failed = true;
+            println!("{what}: FAILED: {e}");
+        }
+    };
+    let app = match App::new(config).await {
+        Ok(app) => {
+            report("database", Ok(app.config.database.url.clone()));
+            app
+        }
+        Err(e) => {
+            report("database", Err(format!("{e:#}")));
+            return Ok(ExitCode::from(1));
+        }
+    };
+    report(
+        "serve",
+        crate::service::check_serve_config(&app.config)
+            .map(|_| format!("will listen on {}", app.config.service.bind))
+            .map_err(|e| format!("{e:#}")),
+    );
+    let transport = match app.mailer("check") {
+        Ok(m) => match m.check().await {
+            Ok(()) => Ok(m.describe()),
+            Err(e) => Err(format!("{}: {e}", m.describe())),
+        },
+        Err(e) => Err(format!("{e:#}")),
+    };
+    report("transport", transport);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn measured(r: std::io::Result<()>) -> anyhow::Result<ExitCode> {
@@ -425,20 +507,6 @@ fn print_refresh(r: &pipeline::RefreshReport) {
     );
 }
 
-/// The stored edition for this week if there is one, else a fresh build.
-async fn upcoming(
-    app: &App,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<crate::assemble::Digest> {
-    let key = app.edition_key(now).to_string();
-    if let Some(e) = app.store.edition(&key).await? {
-        return Ok(e.digest);
-    }
-    Ok(pipeline::build_digest(app, now, BuildMode::Preview)
-        .await?
-        .digest)
-}
-
 async fn cmd_preview(
     app: &App,
     now: chrono::DateTime<chrono::Utc>,
@@ -446,7 +514,7 @@ async fn cmd_preview(
     open: bool,
     explain: bool,
 ) -> anyhow::Result<ExitCode> {
-    let digest = upcoming(app, now).await?;
+    let digest = crate::editor::upcoming(app, now).await?;
     if explain {
         if app.store.edition(&digest.key).await?.is_some() {
             println!(
@@ -497,26 +565,10 @@ async fn cmd_send_test(
     now: chrono::DateTime<chrono::Utc>,
     to: &str,
 ) -> anyhow::Result<ExitCode> {
-    let email = EmailAddress::parse(to)?;
-    let digest = upcoming(app, now).await?;
-    let mut message = app.renderer.render(
-        &digest,
-        &Recipient {
-            id: 0,
-            email,
-            name: None,
-        },
-    )?;
-    message.subject = format!("[Test] {}", message.subject);
-    message.message_id = format!("test.{}.{}", now_ts(), message.message_id);
-    let mailer = app.mailer(&format!("{}-test", digest.key))?;
-    let receipt = mailer.send(&message).await?;
+    let t = crate::editor::send_test(app, now, &EmailAddress::parse(to)?).await?;
     println!(
         "test of {} sent to {} via {}: {}",
-        digest.key,
-        to,
-        mailer.describe(),
-        receipt.reply
+        t.edition, t.to, t.via, t.reply
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -568,54 +620,19 @@ async fn cmd_subscribers(app: &App, action: SubscriberAction) -> anyhow::Result<
 /// Imports every valid row; each bad row is reported with its line, and the
 /// exit code says some were skipped.
 async fn import(app: &App, file: &Path) -> anyhow::Result<ExitCode> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_path(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let (mut added, mut existing, mut bad) = (0, 0, 0);
-    let mut columns = (0usize, None::<usize>);
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 1;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("{}:{line}: unreadable CSV row: {e}", file.display());
-                bad += 1;
-                continue;
-            }
-        };
-        if i == 0 && rec.iter().any(|f| f.eq_ignore_ascii_case("email")) {
-            let pos = |n: &str| rec.iter().position(|f| f.eq_ignore_ascii_case(n));
-            columns = (pos("email").unwrap_or(0), pos("name"));
-            continue;
-        }
-        let raw = rec.get(columns.0).unwrap_or("");
-        if raw.is_empty() && rec.iter().all(str::is_empty) {
-            continue;
-        }
-        let name = columns
-            .1
-            .or(Some(1))
-            .and_then(|c| rec.get(c))
-            .filter(|n| !n.is_empty());
-        match EmailAddress::parse(raw) {
-            Ok(email) => match app.store.add_subscriber(&email, name, now_ts()).await? {
-                AddOutcome::AlreadyActive => existing += 1,
-                _ => added += 1,
-            },
-            Err(e) => {
-                eprintln!("{}:{line}: {e}", file.display());
-                bad += 1;
-            }
-        }
+    let f = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let r = crate::editor::import_subscribers(app, f).await?;
+    for (line, e) in &r.rejected {
+        eprintln!("{}:{line}: {e}", file.display());
     }
     println!(
-        "imported {}: {added} added, {existing} already subscribed, {bad} rejected",
-        file.display()
+        "imported {}: {} added, {} already subscribed, {} rejected",
+        file.display(),
+        r.added,
+        r.existing,
+        r.rejected.len()
     );
-    Ok(code(bad > 0))
+    Ok(code(!r.rejected.is_empty()))
 }
 
 async fn cmd_feeds(app: &App) -> anyhow::Result<ExitCode> {
@@ -706,45 +723,26 @@ async fn cmd_retry(
 }
 
 async fn cmd_pin(app: &App, url: &str, pin: bool) -> anyhow::Result<ExitCode> {
-    let link = story_link(url)?;
-    if !pin {
-        if app.store.unpin(&link).await? {
-            println!("unpinned {url}");
-        } else {
-            println!("{url} was not pinned (or an edition already carried it)");
+    use crate::editor::PinOutcome;
+    let (outcome, carried) = crate::editor::pin(app, url, pin).await?;
+    match outcome {
+        PinOutcome::Pinned => println!("pinned {url}: it goes into the next edition"),
+        PinOutcome::AlreadyPinned => println!("{url} is already pinned for the next edition"),
+        PinOutcome::Unpinned => println!("unpinned {url}"),
+        PinOutcome::NotPinned => {
+            println!("{url} was not pinned (or an edition already carried it)")
         }
-        return Ok(ExitCode::SUCCESS);
     }
-    if app.store.pin(&link, url, now_ts()).await? {
-        println!("pinned {url}: it goes into the next edition");
-    } else {
-        println!("{url} is already pinned for the next edition");
-    }
-    if !app.store.has_story(&link).await? {
+    if pin && !carried {
         println!("note: no feed has carried this story yet; it goes in once one does");
     }
     Ok(ExitCode::SUCCESS)
 }
 
 async fn cmd_block(app: &App, target: &str, source: bool, block: bool) -> anyhow::Result<ExitCode> {
-    use crate::store::BlockKind;
-    let (kind, value, shown) = if source {
-        let (key, name) = app.find_feed(target).ok_or_else(|| {
-            anyhow::anyhow!(
-                "no configured feed is named or located `{target}` (see `roundup feeds`)"
-            )
-        })?;
-        (BlockKind::Source, key, name)
-    } else {
-        (BlockKind::Item, story_link(target)?, target.to_string())
-    };
-    let changed = if block {
-        app.store.block(kind, &value, now_ts()).await?
-    } else {
-        app.store.unblock(kind, &value).await?
-    };
-    let what = if source { "feed" } else { "story" };
-    match (block, changed) {
+    let c = crate::editor::block(app, target, source, block).await?;
+    let (what, shown) = (c.what, &c.target);
+    match (block, c.changed) {
         (true, true) => println!("blocked {what} {shown}: it stays out of every edition"),
         (true, false) => println!("{what} {shown} was blocked already"),
         (false, true) => println!("unblocked {what} {shown}"),
@@ -794,15 +792,4 @@ async fn cmd_steering(app: &App) -> anyhow::Result<ExitCode> {
         println!("  {:<28} {w}", name_of(key));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A story's URL as the store compares it: tracking parameters and
-/// fragments gone.
-fn story_link(url: &str) -> anyhow::Result<String> {
-    let parsed =
-        url::Url::parse(url.trim()).map_err(|e| anyhow::anyhow!("`{url}` is not a URL: {e}"))?;
-    if !matches!(parsed.scheme(), "http" | "https" | "file") {
-        anyhow::bail!("`{url}` is not an http(s) URL");
-    }
-    Ok(crate::feeds::parse::canonical_link(url.trim()))
 }

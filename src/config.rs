@@ -21,6 +21,7 @@ pub struct Config {
     pub archive: ArchiveSettings,
     pub smtp: SmtpSettings,
     pub schedule: ScheduleSettings,
+    pub service: ServiceSettings,
     pub feeds: Vec<FeedSettings>,
     pub subscribers: Vec<SeedSubscriber>,
     /// Where the file was read from; relative feed paths resolve against its folder.
@@ -257,6 +258,39 @@ pub struct ScheduleSettings {
     /// Six-field cron (seconds first) for publishing, in newsletter.timezone.
     pub publish: String,
     pub refresh: String,
+    /// A publish slot missed while the service was down still runs if the
+    /// service is back within this long; later it is skipped and logged.
+    pub catch_up_secs: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Text on a terminal, JSON lines otherwise.
+    Auto,
+    Text,
+    Json,
+}
+
+/// `roundup serve`: the HTTP server, and how the process behaves as a service.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceSettings {
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// Bearer token for /api/. Empty: the admin API answers 401 to everyone.
+    /// Set it with ROUNDUP_SERVICE__ADMIN_TOKEN rather than in the file.
+    pub admin_token: String,
+    /// On SIGTERM, sends in flight get this long to finish before the
+    /// process exits anyway (their rows' leases then run out and another
+    /// run takes them).
+    pub shutdown_secs: u64,
+    /// Sign-ups allowed per client IP per hour.
+    pub subscribe_per_hour: u32,
+    /// Header carrying the client's address when behind a reverse proxy
+    /// (e.g. "X-Forwarded-For"; its last entry is used). Empty: the peer.
+    pub client_ip_header: String,
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -387,6 +421,20 @@ impl Default for ScheduleSettings {
         Self {
             publish: "0 0 8 * * Mon".into(),
             refresh: "0 0 * * * *".into(),
+            catch_up_secs: 6 * 3600,
+        }
+    }
+}
+
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            admin_token: String::new(),
+            shutdown_secs: 30,
+            subscribe_per_hour: 5,
+            client_ip_header: String::new(),
+            log_format: LogFormat::Auto,
         }
     }
 }
@@ -668,6 +716,31 @@ impl Config {
                     format!("`{expr}` must have 6 fields, seconds first (e.g. \"0 0 8 * * Mon\")"),
                 );
             }
+            if let Err(e) = crate::schedule::Cadence::parse(expr) {
+                return err(field, format!("`{expr}`: {e}"));
+            }
+        }
+        if self.schedule.catch_up_secs < 0 {
+            return err("schedule.catch_up_secs", "cannot be negative".into());
+        }
+        let sv = &self.service;
+        if sv.bind.parse::<std::net::SocketAddr>().is_err() {
+            return err(
+                "service.bind",
+                format!(
+                    "`{}` is not an address and port (e.g. \"127.0.0.1:8080\")",
+                    sv.bind
+                ),
+            );
+        }
+        if !sv.admin_token.is_empty() && sv.admin_token.len() < 16 {
+            return err(
+                "service.admin_token",
+                "must be at least 16 characters (e.g. from `openssl rand -hex 24`)".into(),
+            );
+        }
+        if sv.shutdown_secs == 0 {
+            return err("service.shutdown_secs", "must be at least 1".into());
         }
         if self.feeds.is_empty() {
             return err(

@@ -1,17 +1,8 @@
 use clap::Parser;
 use std::process::ExitCode;
 
-// One thread runs every task. The work is I/O-bound (feeds, pages, SMTP,
-// SQLite on its own threads), and on the small machines this runs on a
-// second scheduler thread mostly added cross-thread wake-ups: delivery
-// measured 1,560 msg/s with two and 1,830 with one (10,000 subscribers,
-// medians of three, bench/delivery_throughput.py).
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = roundup::cli::Cli::parse();
-    roundup::cli::init_logging();
-    // Parsers run under catch_unwind so one odd document cannot stop a
-    // batch; a panic there is worth one log line, not a backtrace.
     std::panic::set_hook(Box::new(|info| {
         let place = info
             .location()
@@ -25,7 +16,29 @@ async fn main() -> ExitCode {
             .unwrap_or_default();
         tracing::error!("internal error{place}: {what}");
     }));
-    match roundup::cli::run(cli).await {
+    // One-shot commands run every task on one thread. Their work is
+    // I/O-bound (feeds, pages, SMTP, SQLite on its own threads), and a
+    // second scheduler thread mostly added cross-thread wake-ups: delivery
+    // measured 1,560 msg/s with two and 1,830 with one (10,000 subscribers,
+    // medians of three, bench/delivery_throughput.py). The service uses
+    // every core: its HTTP requests must not queue behind a delivery pass.
+    let runtime = if matches!(cli.command, roundup::cli::Command::Serve { .. }) {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let runtime = match runtime {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(roundup::cli::run(cli)) {
         Ok(code) => code,
         Err(e) => {
             // One line: the chain of contexts, outermost first.

@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use tokio_util::sync::CancellationToken;
 
 /// Everything a command needs, built once from the config.
 pub struct App {
@@ -245,7 +246,40 @@ pub async fn refresh(app: &App, now: DateTime<Utc>) -> anyhow::Result<RefreshRep
         feeds.push(r?);
     }
     feeds.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(RefreshReport { feeds })
+    let report = RefreshReport { feeds };
+    report.record();
+    Ok(report)
+}
+
+impl RefreshReport {
+    /// Metrics and the one summary line a refresh logs.
+    fn record(&self) {
+        use crate::telemetry::{FEEDS_FETCHED, ITEMS_NEW};
+        let mut tally = [0usize; 5];
+        for f in &self.feeds {
+            let (i, outcome) = match f.outcome {
+                FeedOutcome::Fetched { .. } => (0, "ok"),
+                FeedOutcome::NotModified => (1, "not_modified"),
+                FeedOutcome::Skipped(_) => (2, "skipped"),
+                FeedOutcome::Failed(_) => (3, "failed"),
+                FeedOutcome::Gone(_) => (4, "gone"),
+            };
+            tally[i] += 1;
+            metrics::counter!(FEEDS_FETCHED, "outcome" => outcome).increment(1);
+        }
+        let new = self.new_items();
+        metrics::counter!(ITEMS_NEW).increment(new as u64);
+        tracing::info!(
+            feeds = self.feeds.len(),
+            ok = tally[0],
+            not_modified = tally[1],
+            skipped = tally[2],
+            failed = tally[3],
+            gone = tally[4],
+            new_items = new,
+            "refresh done"
+        );
+    }
 }
 
 async fn refresh_one(
@@ -633,6 +667,7 @@ pub struct NothingToPublish {
 pub async fn publish(app: &App, now: DateTime<Utc>) -> anyhow::Result<Published> {
     let key = app.edition_key(now).to_string();
     if let Some(edition) = app.store.edition(&key).await? {
+        tracing::info!(edition = %key, "edition already published; nothing new created");
         return Ok(Published {
             edition,
             created: false,
@@ -650,6 +685,16 @@ pub async fn publish(app: &App, now: DateTime<Utc>) -> anyhow::Result<Published>
         .store
         .publish_edition(&built.digest, &built.item_ids, now_ts())
         .await?;
+    if created {
+        metrics::counter!(crate::telemetry::EDITIONS).increment(1);
+        let queued = app.store.delivery_counts(edition.id).await?.total();
+        tracing::info!(
+            edition = %edition.key,
+            stories = edition.digest.story_count(),
+            recipients = queued,
+            "edition published"
+        );
+    }
     Ok(Published { edition, created })
 }
 
@@ -660,14 +705,28 @@ pub async fn deliver(
     edition: &StoredEdition,
     mailer: &dyn Mailer,
 ) -> anyhow::Result<DeliveryReport> {
+    deliver_until(app, edition, mailer, &CancellationToken::new()).await
+}
+
+/// `deliver`, winding down when `stop` is cancelled: nothing more is
+/// claimed, what is not yet on the wire goes back to the queue.
+pub async fn deliver_until(
+    app: &App,
+    edition: &StoredEdition,
+    mailer: &dyn Mailer,
+    stop: &CancellationToken,
+) -> anyhow::Result<DeliveryReport> {
     deliver::deliver_edition(
-        &app.store,
-        edition.id,
-        &edition.digest,
-        &app.renderer,
-        mailer,
-        &app.config.delivery,
-        app.config.smtp.pool_size as usize,
+        deliver::DeliveryJob {
+            store: &app.store,
+            edition_id: edition.id,
+            digest: &edition.digest,
+            renderer: &app.renderer,
+            mailer,
+            settings: &app.config.delivery,
+            concurrency: app.config.smtp.pool_size as usize,
+        },
+        stop,
     )
     .await
 }

@@ -182,6 +182,76 @@ impl Renderer {
     }
 }
 
+#[derive(Template)]
+#[template(path = "email/confirm.html")]
+struct ConfirmHtml<'a> {
+    newsletter: &'a str,
+    postal_address: &'a str,
+    email: &'a str,
+    link: &'a str,
+    days: i64,
+}
+
+#[derive(Template)]
+#[template(path = "email/confirm.txt")]
+struct ConfirmText<'a> {
+    newsletter: &'a str,
+    postal_address: &'a str,
+    email: &'a str,
+    link: &'a str,
+    days: i64,
+}
+
+/// How long a double opt-in link works.
+pub const CONFIRM_TTL_SECS: i64 = 7 * 24 * 3600;
+
+impl Renderer {
+    /// The double opt-in request: one message to one person, so no list
+    /// headers. The link opens a page whose button confirms (a GET alone
+    /// does not, since link scanners follow GETs).
+    pub fn confirmation(&self, to: &Recipient, now: i64) -> anyhow::Result<RenderedEmail> {
+        let s = &self.settings;
+        let token = confirm_token(&s.secret, to.id, to.email.as_str(), now);
+        let link = format!("{}/confirm/{token}", s.base_url.trim_end_matches('/'));
+        let days = CONFIRM_TTL_SECS / 86400;
+        let (newsletter, postal_address, email) = (&s.name, &s.postal_address, to.email.as_str());
+        let html = ConfirmHtml {
+            newsletter,
+            postal_address,
+            email,
+            link: &link,
+            days,
+        }
+        .render()?;
+        let text = ConfirmText {
+            newsletter,
+            postal_address,
+            email,
+            link: &link,
+            days,
+        }
+        .render()?;
+        Ok(RenderedEmail {
+            from: s.from.clone(),
+            reply_to: s.reply_to.clone(),
+            to: to.email.clone(),
+            to_name: to.name.clone(),
+            subject: format!("Confirm your subscription to {}", s.name),
+            html,
+            text,
+            message_id: format!(
+                "confirm.{}.{now}.{}",
+                to.id,
+                message_id("c", to, &s.from, &s.secret)
+            ),
+            list_id: String::new(),
+            list_unsubscribe: String::new(),
+            list_unsubscribe_post: false,
+            encoded: None,
+        })
+    }
+}
+
 /// Placeholders for what differs per recipient. Only letters, digits and
 /// dashes, so templating and inlining leave them as they are.
 const RECIPIENT_SLOT: &str = "roundup-slot-recipient";
@@ -328,17 +398,46 @@ pub fn unsubscribe_token(secret: &str, subscriber_id: i64, email: &str) -> Strin
 
 /// Checks a token against the address the store holds for its id.
 pub fn verify_unsubscribe_token(secret: &str, token: &str, email: &str) -> Option<i64> {
-    let (id, _) = token.split_once('.')?;
-    let id: i64 = id.parse().ok()?;
-    let expected = unsubscribe_token(secret, id, email);
-    // Constant-time comparison: the MAC must not leak through timing.
-    let equal = expected.len() == token.len()
-        && expected
-            .bytes()
-            .zip(token.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    equal.then_some(id)
+    let id = token_subscriber(token)?;
+    constant_time_eq(&unsubscribe_token(secret, id, email), token).then_some(id)
+}
+
+/// The subscriber id a token names, before it is checked: the store holds
+/// the address its MAC must match.
+pub fn token_subscriber(token: &str) -> Option<i64> {
+    token.split('.').next()?.parse().ok()
+}
+
+/// `ID.ISSUED.MAC`: a double opt-in link, good for `ttl_secs` after `issued`.
+pub fn confirm_token(secret: &str, subscriber_id: i64, email: &str, issued: i64) -> String {
+    format!(
+        "{subscriber_id}.{issued}.{}",
+        &sign(secret, &format!("confirm:{subscriber_id}:{email}:{issued}"))[..32]
+    )
+}
+
+/// Checks a confirmation token against the stored address and its age.
+pub fn verify_confirm_token(
+    secret: &str,
+    token: &str,
+    email: &str,
+    now: i64,
+    ttl_secs: i64,
+) -> Option<i64> {
+    let mut parts = token.split('.');
+    let id: i64 = parts.next()?.parse().ok()?;
+    let issued: i64 = parts.next()?.parse().ok()?;
+    let fresh = issued <= now + 60 && now - issued <= ttl_secs;
+    (constant_time_eq(&confirm_token(secret, id, email, issued), token) && fresh).then_some(id)
+}
+
+/// The MAC must not leak through timing.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 fn sign(secret: &str, data: &str) -> String {

@@ -6,7 +6,7 @@ mod support;
 
 use roundup::assemble::{Digest, DigestSection, Story};
 use roundup::config::{DeliverySettings, NewsletterSettings, SmtpSettings, TlsMode, TransportKind};
-use roundup::deliver::{DeliveryReport, SmtpMailer, deliver_edition};
+use roundup::deliver::{DeliveryJob, DeliveryReport, SmtpMailer, deliver_edition};
 use roundup::domain::{EmailAddress, Section};
 use roundup::render::Renderer;
 use roundup::store::{Store, StoredEdition, now_ts};
@@ -102,13 +102,16 @@ fn settings() -> DeliverySettings {
 impl Setup {
     async fn deliver(&self, mailer: &SmtpMailer, s: &DeliverySettings) -> DeliveryReport {
         deliver_edition(
-            &self.store,
-            self.edition.id,
-            &self.edition.digest,
-            &self.renderer,
-            mailer,
-            s,
-            4,
+            DeliveryJob {
+                store: &self.store,
+                edition_id: self.edition.id,
+                digest: &self.edition.digest,
+                renderer: &self.renderer,
+                mailer,
+                settings: s,
+                concurrency: 4,
+            },
+            &tokio_util::sync::CancellationToken::new(),
         )
         .await
         .unwrap()

@@ -37,11 +37,15 @@ pub fn build_message(e: &RenderedEmail, signer: Option<&Signer>) -> Result<Messa
         .to(to)
         .subject(e.subject.clone())
         .date_now()
-        .message_id(Some(format!("<{}>", e.message_id)))
-        .raw_header(raw("List-Id", e.list_id.clone()))
-        .raw_header(raw("List-Unsubscribe", e.list_unsubscribe.clone()))
-        .raw_header(raw("Precedence", "bulk".into()));
-    if e.list_unsubscribe_post {
+        .message_id(Some(format!("<{}>", e.message_id)));
+    // A confirmation request is mail to one person, not list mail.
+    if !e.list_unsubscribe.is_empty() {
+        b = b
+            .raw_header(raw("List-Id", e.list_id.clone()))
+            .raw_header(raw("List-Unsubscribe", e.list_unsubscribe.clone()))
+            .raw_header(raw("Precedence", "bulk".into()));
+    }
+    if e.list_unsubscribe_post && !e.list_unsubscribe.is_empty() {
         b = b.raw_header(raw(
             "List-Unsubscribe-Post",
             "List-Unsubscribe=One-Click".into(),

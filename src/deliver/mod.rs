@@ -13,7 +13,7 @@ pub use memory::MemoryMailer;
 pub use message::build_message;
 pub use outbox::OutboxMailer;
 pub use smtp::SmtpMailer;
-pub use worker::{DeliveryReport, deliver_edition};
+pub use worker::{DeliveryJob, DeliveryReport, deliver_edition};
 
 use crate::render::RenderedEmail;
 use futures_util::future::BoxFuture;
@@ -41,4 +41,9 @@ pub trait Mailer: Send + Sync {
     ) -> BoxFuture<'a, Result<SendReceipt, SendError>>;
     /// A short name for logs: "smtp mail.example.com:587", "outbox ./outbox".
     fn describe(&self) -> String;
+    /// Proves the transport would take mail, sending none: for SMTP a
+    /// connection with EHLO, STARTTLS and AUTH as configured, then QUIT.
+    fn check(&self) -> BoxFuture<'_, Result<(), SendError>> {
+        Box::pin(async { Ok(()) })
+    }
 }

@@ -49,4 +49,15 @@ impl Mailer for OutboxMailer {
     fn describe(&self) -> String {
         format!("outbox {}", self.dir.display())
     }
+
+    fn check(&self) -> BoxFuture<'_, Result<(), SendError>> {
+        Box::pin(async move {
+            let probe = self.dir.join(".roundup-check");
+            std::fs::write(&probe, b"")
+                .and_then(|_| std::fs::remove_file(&probe))
+                .map_err(|e| {
+                    SendError::Transient(format!("cannot write to {}: {e}", self.dir.display()))
+                })
+        })
+    }
 }

@@ -122,6 +122,30 @@ impl Mailer for SmtpMailer {
     fn describe(&self) -> String {
         self.label.clone()
     }
+
+    fn check(&self) -> BoxFuture<'_, Result<(), SendError>> {
+        Box::pin(async move {
+            let limit = self.timeout * 2;
+            tokio::time::timeout(limit, async {
+                match &self.inner {
+                    Inner::Direct(d) => {
+                        let mut conn = d.connect().await?;
+                        let _ = conn.quit().await;
+                        Ok(())
+                    }
+                    Inner::Lettre(t) => match t.test_connection().await {
+                        Ok(true) => Ok(()),
+                        Ok(false) => {
+                            Err(SendError::Transient("the relay did not answer NOOP".into()))
+                        }
+                        Err(e) => Err(classify(&e)),
+                    },
+                }
+            })
+            .await
+            .map_err(|_| SendError::Transient(format!("no answer within {} s", limit.as_secs())))?
+        })
+    }
 }
 
 impl Direct {

@@ -16,9 +16,15 @@ use crate::render::{Prepared, Recipient, Renderer};
 use crate::store::{
     Claimed, DeliveryCounts, FailedDelivery, Failure, Pause, SentRow, Store, now_ts,
 };
+use crate::telemetry::{DELIVERIES, SEND_SECONDS, SMTP_ERRORS};
 use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryReport {
@@ -51,6 +57,9 @@ struct Run<'a> {
     pacer: Pacer,
     breaker: Breaker,
     recorder: Recorder,
+    /// Cancelled on shutdown: claim nothing more, hand back what is not yet
+    /// on the wire, let what is on the wire finish.
+    stop: &'a CancellationToken,
 }
 
 type Ack = oneshot::Sender<Result<(), String>>;
@@ -103,15 +112,31 @@ impl Recorder {
     }
 }
 
+/// One edition's delivery: what to send, how, and through what.
+pub struct DeliveryJob<'a> {
+    pub store: &'a Store,
+    pub edition_id: i64,
+    pub digest: &'a Digest,
+    pub renderer: &'a Renderer,
+    pub mailer: &'a dyn Mailer,
+    pub settings: &'a DeliverySettings,
+    /// Connections the transport may use at once.
+    pub concurrency: usize,
+}
+
 pub async fn deliver_edition(
-    store: &Store,
-    edition_id: i64,
-    digest: &Digest,
-    renderer: &Renderer,
-    mailer: &dyn Mailer,
-    settings: &DeliverySettings,
-    concurrency: usize,
+    job: DeliveryJob<'_>,
+    stop: &CancellationToken,
 ) -> anyhow::Result<DeliveryReport> {
+    let DeliveryJob {
+        store,
+        edition_id,
+        digest,
+        renderer,
+        mailer,
+        settings,
+        concurrency,
+    } = job;
     // Before any row is claimed: a template that cannot render is a bug to
     // report, not a reason to mark every subscriber failed.
     let prepared = renderer.prepare(digest)?;
@@ -131,6 +156,7 @@ pub async fn deliver_edition(
         pacer: Pacer::new(settings.per_second, settings.per_hour, used_last_hour),
         breaker: Breaker::new(settings.breaker_failures),
         recorder,
+        stop,
     };
     let heartbeat = tokio::spawn(renew_leases(
         store.clone(),
@@ -149,9 +175,22 @@ pub async fn deliver_edition(
         .edition_pause(edition_id)
         .await?
         .filter(|p| p.until > now_ts());
+    let counts = store.delivery_counts(edition_id).await?;
+    tracing::info!(
+        edition = %digest.key,
+        sent_now,
+        sent = counts.sent,
+        pending = counts.pending(),
+        failed = counts.failed,
+        bounced = counts.bounced,
+        skipped = counts.skipped,
+        paused = paused.is_some(),
+        stopped = stop.is_cancelled(),
+        "delivery pass done"
+    );
     Ok(DeliveryReport {
         sent_now,
-        counts: store.delivery_counts(edition_id).await?,
+        counts,
         failures: store.failed_deliveries(edition_id).await?,
         paused,
     })
@@ -191,6 +230,9 @@ impl Run<'_> {
         let mut sent = 0;
         let mut pauses = 0;
         loop {
+            if self.stop.is_cancelled() {
+                break;
+            }
             // Another process may have paused the edition.
             if let Some(p) = self.store.edition_pause(self.edition_id).await?
                 && p.until > now_ts()
@@ -207,8 +249,11 @@ impl Run<'_> {
                     until = %crate::store::from_ts(p.until),
                     "delivery paused: {}; waiting", p.reason
                 );
-                tokio::time::sleep(Duration::from_secs((p.until - now_ts()).max(0) as u64 + 1))
-                    .await;
+                let wait = Duration::from_secs((p.until - now_ts()).max(0) as u64 + 1);
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = self.stop.cancelled() => break,
+                }
                 self.breaker.close_half_open();
                 tracing::info!("delivery resuming after the pause");
                 continue;
@@ -224,46 +269,61 @@ impl Run<'_> {
 
     /// Claims and sends until nothing is claimable or the breaker opens.
     /// Returns (sent, whether anything was claimed).
+    ///
+    /// Rows are claimed as senders free up, so there is no batch tail. (A
+    /// plain loop over a FuturesUnordered: the same with stream combinators
+    /// and async closures trips rustc's higher-ranked lifetime inference
+    /// once the run is spawned on a multi-threaded runtime.)
     async fn one_pass(&self, concurrency: usize) -> anyhow::Result<(usize, bool)> {
-        let claims = futures_util::stream::unfold(false, |done| async move {
-            if done || self.breaker.is_open() {
-                return None;
+        type Claim<'b> = Pin<Box<dyn Future<Output = anyhow::Result<Vec<Claimed>>> + Send + 'b>>;
+        let mut in_flight = FuturesUnordered::new();
+        let mut queue: VecDeque<Claimed> = VecDeque::new();
+        let mut claim: Option<Claim<'_>> = None;
+        let mut exhausted = false;
+        let (mut sent, mut claimed) = (0, false);
+        loop {
+            // Rows claimed before the breaker opened or shutdown began
+            // still pass through send_one, which hands them back.
+            while in_flight.len() < concurrency
+                && let Some(c) = queue.pop_front()
+            {
+                in_flight.push(self.send_one(c));
             }
-            match self
-                .store
-                .claim(
+            if claim.is_none()
+                && queue.is_empty()
+                && in_flight.len() < concurrency
+                && !exhausted
+                && !self.breaker.is_open()
+                && !self.stop.is_cancelled()
+            {
+                claim = Some(Box::pin(self.store.claim(
                     self.edition_id,
                     &self.owner,
                     self.settings.batch_size,
                     self.settings.lease_secs,
                     now_ts(),
-                )
-                .await
-            {
-                Ok(batch) if batch.is_empty() => None,
-                Ok(batch) => Some((Ok(batch), false)),
-                Err(e) => Some((Err(e), true)),
+                )));
             }
-        });
-        let mut outcomes = Box::pin(claims)
-            .flat_map(|batch| {
-                futures_util::stream::iter(match batch {
-                    Ok(rows) => rows.into_iter().map(Ok).collect::<Vec<_>>(),
-                    Err(e) => vec![Err(e)],
-                })
-            })
-            .map(|row| async move {
-                match row {
-                    Ok(c) => self.send_one(c).await,
-                    Err(e) => Err(e),
+            if in_flight.is_empty() && claim.is_none() {
+                break;
+            }
+            // The claim and the sends progress together: a send may hold
+            // the write lock in the middle of recording a failure, and a
+            // claim waiting on it while the send is not polled would wait
+            // for ever.
+            tokio::select! {
+                batch = async { claim.as_mut().expect("guarded").await }, if claim.is_some() => {
+                    claim = None;
+                    let batch = batch?;
+                    exhausted = batch.is_empty();
+                    queue.extend(batch);
                 }
-            })
-            .buffer_unordered(concurrency);
-        let (mut sent, mut claimed) = (0, false);
-        while let Some(outcome) = outcomes.next().await {
-            claimed = true;
-            if outcome? == Outcome::Sent {
-                sent += 1;
+                Some(outcome) = in_flight.next(), if !in_flight.is_empty() => {
+                    claimed = true;
+                    if outcome? == Outcome::Sent {
+                        sent += 1;
+                    }
+                }
             }
         }
         Ok((sent, claimed))
@@ -296,27 +356,38 @@ impl Run<'_> {
                 .await?;
             return Ok(Outcome::Skipped);
         };
-        if self.breaker.is_open() {
-            store
-                .release_lease(&self.owner, c.delivery_id, now_ts())
-                .await?;
-            return Ok(Outcome::Released);
-        }
         let recipient = Recipient {
             id: c.subscriber_id,
             email,
             name: c.name.clone(),
         };
         let message = self.prepared.render(&recipient)?;
-        self.pacer.acquire().await;
+        tokio::select! {
+            _ = self.pacer.acquire() => {}
+            _ = self.stop.cancelled() => {}
+        }
+        // Checked after the pacer's wait: the breaker may have opened, or
+        // shutdown begun, while this message waited for its turn.
+        if self.breaker.is_open() || self.stop.is_cancelled() {
+            store
+                .release_lease(&self.owner, c.delivery_id, now_ts())
+                .await?;
+            return Ok(Outcome::Released);
+        }
         let timeout = Duration::from_secs(self.settings.send_timeout_secs);
-        let result = match tokio::time::timeout(timeout, self.mailer.send(&message)).await {
-            Ok(r) => r,
-            Err(_) => Err(SendError::Transient(format!(
-                "no answer within {} s",
-                timeout.as_secs()
-            ))),
-        };
+        let started = std::time::Instant::now();
+        let (result, timed_out) =
+            match tokio::time::timeout(timeout, self.mailer.send(&message)).await {
+                Ok(r) => (r, false),
+                Err(_) => (
+                    Err(SendError::Transient(format!(
+                        "no answer within {} s",
+                        timeout.as_secs()
+                    ))),
+                    true,
+                ),
+            };
+        metrics::histogram!(SEND_SECONDS).record(started.elapsed().as_secs_f64());
         match result {
             Ok(receipt) => {
                 self.recorder
@@ -327,6 +398,7 @@ impl Run<'_> {
                     })
                     .await?;
                 self.breaker.success();
+                metrics::counter!(DELIVERIES, "outcome" => "sent").increment(1);
                 Ok(Outcome::Sent)
             }
             Err(e) => {
@@ -349,6 +421,18 @@ impl Run<'_> {
                     },
                 };
                 tracing::warn!(to = %c.email, error = %e, ?failure, "delivery failed");
+                let class = match &e {
+                    _ if timed_out => "timeout",
+                    SendError::Permanent(_) => "permanent",
+                    SendError::Transient(_) => "transient",
+                };
+                let outcome = match failure {
+                    Failure::Bounced => "bounced",
+                    Failure::GaveUp => "gave_up",
+                    Failure::Retry { .. } => "retry",
+                };
+                metrics::counter!(SMTP_ERRORS, "class" => class).increment(1);
+                metrics::counter!(DELIVERIES, "outcome" => outcome).increment(1);
                 store
                     .mark_failed(
                         c.delivery_id,

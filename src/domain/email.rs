@@ -80,6 +80,12 @@ impl FromStr for EmailAddress {
     }
 }
 
+impl serde::Serialize for EmailAddress {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

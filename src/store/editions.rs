@@ -22,6 +22,21 @@ impl Store {
         row.map(edition_from_row).transpose()
     }
 
+    pub async fn edition_by_id(&self, id: i64) -> anyhow::Result<Option<StoredEdition>> {
+        let row: Option<EditionRow> = sqlx::query_as(
+            "SELECT id, edition_key, subject, digest_json, created_at FROM editions WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(edition_from_row).transpose()
+    }
+
+    /// The most recently published edition.
+    pub async fn latest_edition(&self) -> anyhow::Result<Option<StoredEdition>> {
+        Ok(self.recent_editions(1).await?.into_iter().next())
+    }
+
     /// The newest `limit` editions, newest first: what the archive shows.
     pub async fn recent_editions(&self, limit: i64) -> anyhow::Result<Vec<StoredEdition>> {
         let rows: Vec<EditionRow> = sqlx::query_as(

@@ -24,7 +24,7 @@ impl Claimed {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DeliveryCounts {
     pub queued: i64,
     pub sending: i64,
@@ -340,6 +340,24 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?,
         )
+    }
+
+    /// Editions with rows that may still go out (queued, waiting for a
+    /// retry, or held by a lease), published since `since` or listed in
+    /// `also` (an editor asked), oldest first.
+    pub async fn editions_pending(&self, since: i64, also: &[i64]) -> anyhow::Result<Vec<i64>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT e.id FROM editions e
+             WHERE (e.created_at >= ? OR e.id IN (SELECT value FROM json_each(?)))
+               AND EXISTS (SELECT 1 FROM deliveries d WHERE d.edition_id = e.id
+                           AND d.status IN ('queued', 'retry', 'sending'))
+             ORDER BY e.created_at, e.id",
+        )
+        .bind(since)
+        .bind(serde_json::to_string(also)?)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids)
     }
 
     pub async fn delivery_counts(&self, edition_id: i64) -> anyhow::Result<DeliveryCounts> {

@@ -5,6 +5,7 @@ mod editions;
 mod feeds;
 mod items;
 mod ledger;
+mod schedule;
 mod steering;
 mod subscribers;
 
@@ -12,8 +13,9 @@ pub use editions::StoredEdition;
 pub use feeds::{FeedState, FeedStatus};
 pub use items::StoredItem;
 pub use ledger::{Claimed, DeliveryCounts, FailedDelivery, Failure, Pause, SentRow};
+pub use schedule::SlotClaim;
 pub use steering::{BlockKind, StoredSteering};
-pub use subscribers::{AddOutcome, Subscriber};
+pub use subscribers::{AddOutcome, PendingOutcome, Subscriber};
 
 use anyhow::Context;
 use sqlx::SqlitePool;
@@ -47,6 +49,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "delivery_engine",
         include_str!("../../migrations/sqlite/0004_delivery_engine.sql"),
+    ),
+    (
+        5,
+        "service",
+        include_str!("../../migrations/sqlite/0005_service.sql"),
     ),
 ];
 
@@ -110,6 +117,12 @@ impl Store {
             .await?;
             tx.commit().await?;
         }
+        Ok(())
+    }
+
+    /// One round trip: the database is reachable and answering.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 

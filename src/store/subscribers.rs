@@ -9,6 +9,15 @@ pub struct Subscriber {
     pub status: String,
 }
 
+/// What a sign-up on the web led to. The HTTP answer is the same for all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingOutcome {
+    /// New, or known but not active: waits for confirmation; send the link.
+    AwaitsConfirmation { id: i64 },
+    /// Already receiving the newsletter: nothing to send.
+    AlreadyActive,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AddOutcome {
     Added,
@@ -76,6 +85,73 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(r.rows_affected() == 1)
+    }
+
+    /// A sign-up from the web: the address waits as `pending` until it is
+    /// confirmed. Someone who unsubscribed or bounced may sign up again; the
+    /// confirmation proves the mailbox is theirs and reads mail.
+    pub async fn add_pending(
+        &self,
+        email: &EmailAddress,
+        name: Option<&str>,
+        now: i64,
+    ) -> anyhow::Result<PendingOutcome> {
+        let row: (i64, String) = sqlx::query_as(
+            "INSERT INTO subscribers (email, name, status, created_at) VALUES (?, ?, 'pending', ?)
+             ON CONFLICT (email) DO UPDATE SET
+               status = CASE WHEN subscribers.status = 'active' THEN 'active' ELSE 'pending' END,
+               name = COALESCE(subscribers.name, excluded.name)
+             RETURNING id, status",
+        )
+        .bind(email.as_str())
+        .bind(name)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(match row {
+            (_, status) if status == "active" => PendingOutcome::AlreadyActive,
+            (id, _) => PendingOutcome::AwaitsConfirmation { id },
+        })
+    }
+
+    /// Confirms a pending subscriber. True when the subscriber is active
+    /// afterwards (confirming twice is fine); false when the id and address
+    /// do not match a pending or active subscriber.
+    pub async fn confirm_subscriber(
+        &self,
+        id: i64,
+        email: &EmailAddress,
+        now: i64,
+    ) -> anyhow::Result<bool> {
+        sqlx::query(
+            "UPDATE subscribers SET status = 'active', confirmed_at = ?, unsubscribed_at = NULL, bounce_count = 0
+             WHERE id = ? AND email = ? AND status = 'pending'",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(email.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(self
+            .subscriber(id)
+            .await?
+            .is_some_and(|s| &s.email == email && s.status == "active"))
+    }
+
+    pub async fn subscriber(&self, id: i64) -> anyhow::Result<Option<Subscriber>> {
+        let row: Option<(i64, String, Option<String>, String)> =
+            sqlx::query_as("SELECT id, email, name, status FROM subscribers WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(id, email, name, status)| {
+            Some(Subscriber {
+                id,
+                email: EmailAddress::parse(&email).ok()?,
+                name,
+                status,
+            })
+        }))
     }
 
     pub async fn subscribers(&self) -> anyhow::Result<Vec<Subscriber>> {

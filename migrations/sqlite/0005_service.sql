@@ -1,0 +1,16 @@
+-- The service's schedule: one row per (job, slot). Inserting the row is the
+-- claim, so a slot runs once however often it fires and however many
+-- processes share the database. status: running, done, failed or skipped.
+CREATE TABLE schedule_slots (
+    job         TEXT NOT NULL,
+    slot        INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    detail      TEXT,
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER,
+    PRIMARY KEY (job, slot)
+);
+
+-- Double opt-in: a subscriber who signed up on the web is 'pending' until
+-- the link in the confirmation email is followed.
+ALTER TABLE subscribers ADD COLUMN confirmed_at INTEGER;
