@@ -32,6 +32,9 @@ pub struct Faults {
     /// Close the connection, unannounced, after each accepted message: what
     /// a relay's idle timeout does to a pooled connection.
     pub close_after_each: bool,
+    /// Wait this long after a message's body before storing and answering
+    /// it: a slow relay, so a test can act while sends are in flight.
+    pub delay_ms: u64,
 }
 
 impl Faults {
@@ -205,6 +208,10 @@ async fn session(
                     l.remove(0);
                 }
                 data.extend_from_slice(&l);
+            }
+            let delay = shared.faults.lock().expect("lock").delay_ms;
+            if delay > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
             }
             match fate {
                 Fate::Drop => return Ok(()),
