@@ -52,7 +52,7 @@ impl Cadence {
     /// `tz`: 08:00 in Berlin is 08:00 in Berlin in winter and in summer.
     pub fn next_after<Tz: TimeZone>(&self, tz: &Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.cron
-            .find_next_occurrence(&after.with_timezone(tz), false)
+            .find_next_occurrence(&whole_second(after).with_timezone(tz), false)
             .ok()
             .map(|t| t.with_timezone(&Utc))
     }
@@ -64,10 +64,15 @@ impl Cadence {
         at: DateTime<Utc>,
     ) -> Option<DateTime<Utc>> {
         self.cron
-            .find_previous_occurrence(&at.with_timezone(tz), true)
+            .find_previous_occurrence(&whole_second(at).with_timezone(tz), true)
             .ok()
             .map(|t| t.with_timezone(&Utc))
     }
+}
+
+/// Slots are whole seconds; croner keeps whatever fraction it is given.
+fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
 
 /// What to do at start-up about a slot that passed while the service was down.
@@ -288,6 +293,20 @@ mod tests {
         assert_eq!(
             catch_up(&c, &Berlin, last_week, utc("2026-11-18T10:00:00Z"), None),
             CatchUp::Run(slot)
+        );
+    }
+
+    #[test]
+    fn slots_fall_on_whole_seconds_whatever_the_clock_reads() {
+        let c = Cadence::parse("0 0 8 * * Mon").unwrap();
+        let at = utc("2026-11-16T07:00:00.716Z");
+        assert_eq!(
+            c.latest_at_or_before(&Berlin, at),
+            Some(utc("2026-11-16T07:00:00Z"))
+        );
+        assert_eq!(
+            c.next_after(&Berlin, utc("2026-11-16T06:59:59.9Z")),
+            Some(utc("2026-11-16T07:00:00Z"))
         );
     }
 

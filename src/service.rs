@@ -25,6 +25,10 @@ pub struct Dispatch {
     wake: Notify,
     /// Editions an editor asked to send, whatever their age.
     forced: Mutex<HashSet<i64>>,
+    /// One refresh or publish at a time in this process: an editor's send
+    /// during a refresh waits for it, rather than publish from half the
+    /// feeds.
+    pub pipeline: tokio::sync::Mutex<()>,
 }
 
 impl Dispatch {
@@ -321,6 +325,7 @@ async fn run_slot(
         tracing::info!(job = name, %slot, late_secs = late, "catching up a missed slot");
     }
     let work = async {
+        let _turn = dispatch.pipeline.lock().await;
         match job {
             Job::Refresh => {
                 let r = pipeline::refresh(app, Utc::now()).await?;

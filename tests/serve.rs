@@ -1007,3 +1007,138 @@ async fn a_shutdown_in_the_middle_of_a_send_loses_nothing() {
     assert_eq!(counts.sent, 40);
     drop(app.dir);
 }
+
+/// Two services on one database, both catching up the same slot at start:
+/// one edition, one copy per subscriber.
+#[tokio::test]
+async fn two_services_firing_the_same_slot_publish_and_send_once() {
+    let sink = SmtpSink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        dir.path(),
+        sink.port,
+        &Options {
+            publish: "0 * * * * *",
+            catch_up_secs: 3600,
+            subscribers: 20,
+            ..Default::default()
+        },
+    );
+    let (_, stop_a, a) = start(config.clone()).await;
+    let (_, stop_b, b) = start(config.clone()).await;
+    for _ in 0..600 {
+        if sink.received().len() >= 20 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    stop_a.cancel();
+    stop_b.cancel();
+    a.await.unwrap().unwrap();
+    b.await.unwrap().unwrap();
+    let per = sink.per_recipient();
+    assert_eq!(per.len(), 20);
+    assert!(per.values().all(|&n| n == 1), "{per:?}");
+    let store = Store::connect(&config.database.url).await.unwrap();
+    assert_eq!(store.recent_editions(10).await.unwrap().len(), 1);
+}
+
+/// The binary as an operator runs it: `roundup serve` on the bundled demo,
+/// a send through the API, then SIGTERM: exit 0, and the log is one JSON
+/// object per line with a summary line per refresh, publish and delivery.
+#[tokio::test]
+async fn the_binary_serves_the_demo_and_stops_cleanly_on_sigterm() {
+    use std::path::Path;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    support::binary::copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
+        &d.join("config"),
+    );
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let bind = format!("127.0.0.1:{port}");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_roundup"))
+        .args(["serve", "--config", "config/demo.toml", "--bind", &bind])
+        .current_dir(d)
+        .env_remove("ROUNDUP_CONFIG")
+        .env("ROUNDUP_LOG", "roundup=info")
+        .env("ROUNDUP_SERVICE__ADMIN_TOKEN", TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let base = format!("http://{bind}");
+    let mut up = false;
+    for _ in 0..400 {
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await
+            && r.status() == 200
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(up, "the service answers /healthz");
+    // The start-up refresh may still be running: a send before it has
+    // stored anything has nothing to publish (409), so ask until it has.
+    let mut sent = None;
+    for _ in 0..400 {
+        let r = http
+            .post(format!("{base}/api/send"))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 202 {
+            sent = Some(r.json::<serde_json::Value>().await.unwrap());
+            break;
+        }
+        assert_eq!(r.status(), 409, "{}", r.text().await.unwrap());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let sent = sent.expect("the demo edition is sent");
+    let outbox = d.join("outbox");
+    for _ in 0..400 {
+        if support::binary::emls(&outbox).len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(support::binary::emls(&outbox).len(), 3, "{sent}");
+    let pid = child.id().to_string();
+    // The shell's builtin: no procps needed on a bare CI machine.
+    let killed = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {pid}")])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit 0 after SIGTERM: {:?}\n{log}",
+        out.status
+    );
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let has = |m: &str| events.iter().any(|e| e["message"] == m);
+    for m in [
+        "serving",
+        "refresh done",
+        "edition published",
+        "delivery pass done",
+        "stopped cleanly",
+    ] {
+        assert!(has(m), "no `{m}` line in\n{log}");
+    }
+}

@@ -101,6 +101,7 @@ async fn require_token(Extract(s): Extract<State>, req: Request, next: Next) -> 
 /// The next edition as subscribers will see it: the stored one if this
 /// week's is published, else a fresh build that records nothing.
 async fn preview(Extract(s): Extract<State>) -> ApiResult {
+    let _turn = s.dispatch.pipeline.lock().await;
     let digest = editor::upcoming(&s.app, chrono::Utc::now()).await?;
     let html = pipeline::preview_html(&s.app, &digest)?;
     Ok(Html(html).into_response())
@@ -113,6 +114,7 @@ struct TestRequest {
 
 async fn send_test(Extract(s): Extract<State>, Json(r): Json<TestRequest>) -> ApiResult {
     let to = EmailAddress::parse(&r.to).map_err(|e| bad(e.to_string()))?;
+    let _turn = s.dispatch.pipeline.lock().await;
     let sent = editor::send_test(&s.app, chrono::Utc::now(), &to).await?;
     Ok(Json(sent).into_response())
 }
@@ -136,6 +138,7 @@ async fn send_now(Extract(s): Extract<State>, body: Bytes) -> ApiResult {
     let (edition, created) = match r.edition {
         Some(key) => (stored(&s, &key).await?, false),
         None => {
+            let _turn = s.dispatch.pipeline.lock().await;
             let p = pipeline::publish(&s.app, chrono::Utc::now())
                 .await
                 .map_err(|e| match e.downcast_ref::<pipeline::NothingToPublish>() {
