@@ -85,6 +85,50 @@ fn measuring_commands_read_as_text_without_json() {
 }
 
 #[test]
+fn check_config_connects_and_reports_each_part() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
+        &d.join("config"),
+    );
+    let o = roundup(&["check-config", "--config", "config/demo.toml"], d);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    for part in [
+        "config: ",
+        "database: ok",
+        "serve: ok",
+        "transport: ok (outbox",
+    ] {
+        assert!(out.contains(part), "{part}: {out}");
+    }
+    assert!(
+        !d.join("outbox").exists() || emls(&d.join("outbox")).is_empty(),
+        "sends nothing"
+    );
+
+    // A relay that is not there, and a secret too short to serve with.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    std::fs::write(
+        d.join("smtp.toml"),
+        format!(
+            "[newsletter]\nsecret = \"short\"\n[database]\nurl = \"sqlite://data/c.db\"\n[delivery]\ntransport = \"smtp\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\n[[feeds]]\nurl = \"f.xml\"\n"
+        ),
+    )
+    .unwrap();
+    let o = roundup(&["check-config", "--config", "smtp.toml"], d);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("database: ok"), "{out}");
+    assert!(out.contains("serve: FAILED: newsletter.secret"), "{out}");
+    assert!(out.contains("transport: FAILED: smtp 127.0.0.1"), "{out}");
+    assert!(out.contains("cannot connect"), "{out}");
+}
+
+#[test]
 fn config_errors_are_one_line_and_exit_1() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
