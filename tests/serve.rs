@@ -670,6 +670,43 @@ async fn editors_manage_subscribers_feeds_and_steering_through_the_api() {
         status_of("ops@example.com").as_deref(),
         Some("unsubscribed")
     );
+    assert_eq!(
+        list["next_after"],
+        serde_json::Value::Null,
+        "one page holds all"
+    );
+    // Paged: two at a time, following next_after, sees everyone once.
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let page: serde_json::Value = app
+            .api(Method::GET, &format!("/subscribers?limit=2&after={after}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for sub in page["subscribers"].as_array().unwrap() {
+            seen.push(sub["email"].as_str().unwrap().to_string());
+        }
+        match page["next_after"].as_i64() {
+            Some(n) => after = n,
+            None => break,
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), list["subscribers"].as_array().unwrap().len());
+    let gone: serde_json::Value = app
+        .api(Method::GET, "/subscribers?status=unsubscribed")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(gone["subscribers"].as_array().unwrap().len(), 1);
 
     // Feeds with their health (the start-up refresh fetched them).
     let mut feeds = serde_json::Value::Null;

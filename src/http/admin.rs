@@ -211,16 +211,35 @@ async fn deliveries(Extract(s): Extract<State>, Path(key): Path<String>) -> ApiR
     .into_response())
 }
 
-async fn list_subscribers(Extract(s): Extract<State>) -> ApiResult {
-    let subs: Vec<_> = s
+#[derive(Deserialize)]
+struct Page {
+    /// Ids above this (the previous page's `next_after`).
+    #[serde(default)]
+    after: i64,
+    limit: Option<i64>,
+    /// Only this status: active, pending, unsubscribed, bounced.
+    status: Option<String>,
+}
+
+const PAGE_DEFAULT: i64 = 1000;
+const PAGE_MAX: i64 = 10_000;
+
+/// A page of subscribers in id order; `next_after` is null on the last.
+async fn list_subscribers(Extract(s): Extract<State>, Query(p): Query<Page>) -> ApiResult {
+    let limit = p.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX);
+    let page = s
         .app
         .store
-        .subscribers()
-        .await?
+        .subscribers_page(p.after, limit, p.status.as_deref())
+        .await?;
+    let next_after = (page.len() as i64 == limit)
+        .then(|| page.last().map(|x| x.id))
+        .flatten();
+    let subs: Vec<_> = page
         .into_iter()
         .map(|x| json!({ "id": x.id, "email": x.email, "name": x.name, "status": x.status }))
         .collect();
-    Ok(Json(json!({ "subscribers": subs })).into_response())
+    Ok(Json(json!({ "subscribers": subs, "next_after": next_after })).into_response())
 }
 
 #[derive(Deserialize)]

@@ -154,6 +154,37 @@ impl Store {
         }))
     }
 
+    /// Up to `limit` subscribers with ids above `after`, in id order: a
+    /// page of a list that may hold millions.
+    pub async fn subscribers_page(
+        &self,
+        after: i64,
+        limit: i64,
+        status: Option<&str>,
+    ) -> anyhow::Result<Vec<Subscriber>> {
+        let rows: Vec<(i64, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT id, email, name, status FROM subscribers
+             WHERE id > ? AND (? IS NULL OR status = ?) ORDER BY id LIMIT ?",
+        )
+        .bind(after)
+        .bind(status)
+        .bind(status)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, email, name, status)| {
+                Some(Subscriber {
+                    id,
+                    email: EmailAddress::parse(&email).ok()?,
+                    name,
+                    status,
+                })
+            })
+            .collect())
+    }
+
     pub async fn subscribers(&self) -> anyhow::Result<Vec<Subscriber>> {
         let rows: Vec<(i64, String, Option<String>, String)> =
             sqlx::query_as("SELECT id, email, name, status FROM subscribers ORDER BY email")
