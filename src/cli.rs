@@ -26,6 +26,15 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// `--config`, else `$ROUNDUP_CONFIG` (clap reads it), else the default.
+    pub fn config_path(&self) -> PathBuf {
+        self.config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("config/roundup.toml"))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Refresh feeds, publish this week's edition (once) and deliver it.
@@ -194,10 +203,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         _ => {}
     }
-    let path = cli
-        .config
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("config/roundup.toml"));
+    let path = cli.config_path();
     let config = Config::load(&path)?;
     crate::telemetry::init_logging(config.service.log_format);
     if matches!(cli.command, Command::CheckConfig) {

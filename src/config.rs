@@ -291,6 +291,9 @@ pub struct ServiceSettings {
     /// (e.g. "X-Forwarded-For"; its last entry is used). Empty: the peer.
     pub client_ip_header: String,
     pub log_format: LogFormat,
+    /// Threads for `serve`'s runtime: 0 is one per core, 1 is a
+    /// single-threaded runtime.
+    pub worker_threads: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -435,6 +438,7 @@ impl Default for ServiceSettings {
             subscribe_per_hour: 5,
             client_ip_header: String::new(),
             log_format: LogFormat::Auto,
+            worker_threads: 0,
         }
     }
 }

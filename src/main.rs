@@ -22,14 +22,24 @@ fn main() -> ExitCode {
     // measured 1,560 msg/s with two and 1,830 with one (10,000 subscribers,
     // medians of three, bench/delivery_throughput.py). The service uses
     // every core: its HTTP requests must not queue behind a delivery pass.
-    let runtime = if matches!(cli.command, roundup::cli::Command::Serve { .. }) {
-        tokio::runtime::Builder::new_multi_thread()
+    let threads = match cli.command {
+        // A config error is reported once the command runs.
+        roundup::cli::Command::Serve { .. } => roundup::config::Config::load(&cli.config_path())
+            .map(|c| c.service.worker_threads)
+            .unwrap_or(0),
+        _ => 1,
+    };
+    let runtime = match threads {
+        1 => tokio::runtime::Builder::new_current_thread()
             .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
+            .build(),
+        0 => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
-            .build()
+            .build(),
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
     };
     let runtime = match runtime {
         Ok(r) => r,
