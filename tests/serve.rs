@@ -203,6 +203,12 @@ impl TestApp {
             .bearer_auth(TOKEN)
     }
 
+    /// GET an admin route and read its JSON.
+    async fn api_get(&self, path: &str) -> serde_json::Value {
+        let r = self.api(reqwest::Method::GET, path).send().await.unwrap();
+        r.json().await.unwrap()
+    }
+
     /// Waits (bounded, so a bug fails instead of hanging) until the sink
     /// holds `n` messages.
     async fn wait_for_messages(&self, n: usize) {
@@ -649,14 +655,7 @@ async fn editors_manage_subscribers_feeds_and_steering_through_the_api() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
-    let list: serde_json::Value = app
-        .api(Method::GET, "/subscribers")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: serde_json::Value = app.api_get("/subscribers").await;
     let status_of = |e: &str| {
         list["subscribers"]
             .as_array()
@@ -680,13 +679,8 @@ async fn editors_manage_subscribers_feeds_and_steering_through_the_api() {
     let mut after = 0;
     loop {
         let page: serde_json::Value = app
-            .api(Method::GET, &format!("/subscribers?limit=2&after={after}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .api_get(&format!("/subscribers?limit=2&after={after}"))
+            .await;
         for sub in page["subscribers"].as_array().unwrap() {
             seen.push(sub["email"].as_str().unwrap().to_string());
         }
@@ -698,27 +692,13 @@ async fn editors_manage_subscribers_feeds_and_steering_through_the_api() {
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), list["subscribers"].as_array().unwrap().len());
-    let gone: serde_json::Value = app
-        .api(Method::GET, "/subscribers?status=unsubscribed")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let gone: serde_json::Value = app.api_get("/subscribers?status=unsubscribed").await;
     assert_eq!(gone["subscribers"].as_array().unwrap().len(), 1);
 
     // Feeds with their health (the start-up refresh fetched them).
     let mut feeds = serde_json::Value::Null;
     for _ in 0..100 {
-        feeds = app
-            .api(Method::GET, "/feeds")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        feeds = app.api_get("/feeds").await;
         if feeds["feeds"]
             .as_array()
             .is_some_and(|f| f.len() == 2 && f.iter().all(|x| x["health"] == "ok"))
@@ -761,14 +741,7 @@ async fn editors_manage_subscribers_feeds_and_steering_through_the_api() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
-    let steering: serde_json::Value = app
-        .api(Method::GET, "/steering")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let steering: serde_json::Value = app.api_get("/steering").await;
     assert_eq!(steering["pins"][0], "https://news.example.com/passkeys");
     assert_eq!(steering["blocked_feeds"].as_array().unwrap().len(), 1);
     let r = app
@@ -847,14 +820,7 @@ async fn an_editor_previews_tests_and_sends_through_the_api() {
     assert_eq!(again["edition"], key.as_str());
     let mut counts = serde_json::Value::Null;
     for _ in 0..100 {
-        counts = app
-            .api(Method::GET, &format!("/editions/{key}/deliveries"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        counts = app.api_get(&format!("/editions/{key}/deliveries")).await;
         if counts["counts"]["sent"] == 3 {
             break;
         }
@@ -868,14 +834,7 @@ async fn an_editor_previews_tests_and_sends_through_the_api() {
         assert_eq!(per[&format!("reader{i}@example.com")], 1, "{per:?}");
     }
     assert_eq!(app.sink.received().len(), 4, "one test and three editions");
-    let current: serde_json::Value = app
-        .api(Method::GET, "/deliveries")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let current: serde_json::Value = app.api_get("/deliveries").await;
     assert_eq!(current["edition"], key.as_str());
     let missing = app
         .api(Method::GET, "/editions/2001-W01/deliveries")

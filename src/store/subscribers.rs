@@ -139,19 +139,12 @@ impl Store {
     }
 
     pub async fn subscriber(&self, id: i64) -> anyhow::Result<Option<Subscriber>> {
-        let row: Option<(i64, String, Option<String>, String)> =
+        let row: Option<SubscriberRow> =
             sqlx::query_as("SELECT id, email, name, status FROM subscribers WHERE id = ?")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.and_then(|(id, email, name, status)| {
-            Some(Subscriber {
-                id,
-                email: EmailAddress::parse(&email).ok()?,
-                name,
-                status,
-            })
-        }))
+        Ok(row.and_then(subscriber_from_row))
     }
 
     /// Up to `limit` subscribers with ids above `after`, in id order: a
@@ -162,7 +155,7 @@ impl Store {
         limit: i64,
         status: Option<&str>,
     ) -> anyhow::Result<Vec<Subscriber>> {
-        let rows: Vec<(i64, String, Option<String>, String)> = sqlx::query_as(
+        let rows: Vec<SubscriberRow> = sqlx::query_as(
             "SELECT id, email, name, status FROM subscribers
              WHERE id > ? AND (? IS NULL OR status = ?) ORDER BY id LIMIT ?",
         )
@@ -172,34 +165,27 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, email, name, status)| {
-                Some(Subscriber {
-                    id,
-                    email: EmailAddress::parse(&email).ok()?,
-                    name,
-                    status,
-                })
-            })
-            .collect())
+        Ok(rows.into_iter().filter_map(subscriber_from_row).collect())
     }
 
     pub async fn subscribers(&self) -> anyhow::Result<Vec<Subscriber>> {
-        let rows: Vec<(i64, String, Option<String>, String)> =
+        let rows: Vec<SubscriberRow> =
             sqlx::query_as("SELECT id, email, name, status FROM subscribers ORDER BY email")
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, email, name, status)| {
-                Some(Subscriber {
-                    id,
-                    email: EmailAddress::parse(&email).ok()?,
-                    name,
-                    status,
-                })
-            })
-            .collect())
+        Ok(rows.into_iter().filter_map(subscriber_from_row).collect())
     }
+}
+
+type SubscriberRow = (i64, String, Option<String>, String);
+
+/// A stored address that no longer parses is left out rather than failing
+/// the whole list.
+fn subscriber_from_row((id, email, name, status): SubscriberRow) -> Option<Subscriber> {
+    Some(Subscriber {
+        id,
+        email: EmailAddress::parse(&email).ok()?,
+        name,
+        status,
+    })
 }
