@@ -318,7 +318,7 @@ async fn cmd_check_config(config: Config, path: &Path) -> anyhow::Result<ExitCod
             .map(|_| format!("will listen on {}", app.config.service.bind))
             .map_err(|e| format!("{e:#}")),
     );
-    let transport = match app.mailer("check") {
+    let transport = match app.mailer("") {
         Ok(m) => match m.check().await {
             Ok(()) => Ok(m.describe()),
             Err(e) => Err(format!("{}: {e}", m.describe())),

@@ -489,6 +489,18 @@ async fn double_opt_in_from_sign_up_to_confirmation() {
         "known and unknown look the same"
     );
 
+    // Asked again within the hour: the same answer, no second mail (the
+    // form must not become a way to flood someone's inbox).
+    let r = app
+        .http
+        .post(app.url("/subscribe"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    assert_eq!(r.text().await.unwrap(), new_page);
+
     let link = confirm_link(&mail.data);
     let path = link.trim_start_matches("https://roundup.example.com");
     // Opening the link only asks.

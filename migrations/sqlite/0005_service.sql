@@ -14,3 +14,6 @@ CREATE TABLE schedule_slots (
 -- Double opt-in: a subscriber who signed up on the web is 'pending' until
 -- the link in the confirmation email is followed.
 ALTER TABLE subscribers ADD COLUMN confirmed_at INTEGER;
+-- When the last confirmation request went out, so that repeated sign-ups
+-- cannot turn the form into a way to flood someone's inbox.
+ALTER TABLE subscribers ADD COLUMN confirm_sent_at INTEGER;

@@ -45,7 +45,7 @@ async fn readyz(Extract(s): Extract<State>) -> Response {
     let smtp = match cached {
         Some((_, r)) => r,
         None => {
-            let r = match s.app.mailer("ready-check") {
+            let r = match s.app.mailer("") {
                 Ok(m) => m.check().await.map_err(|e| e.to_string()),
                 Err(e) => Err(format!("{e:#}")),
             };

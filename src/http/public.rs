@@ -181,9 +181,15 @@ async fn send_confirmation(
 ) -> anyhow::Result<()> {
     let app = &s.app;
     let now = now_ts();
-    let PendingOutcome::AwaitsConfirmation { id } = app.store.add_pending(email, name, now).await?
-    else {
-        return Ok(());
+    let id = match app.store.add_pending(email, name, now).await? {
+        PendingOutcome::AwaitsConfirmation { id } => id,
+        PendingOutcome::AlreadyActive => return Ok(()),
+        PendingOutcome::RecentlyAsked => {
+            tracing::info!(
+                "sign-up for an address asked to confirm within the hour; not sending again"
+            );
+            return Ok(());
+        }
     };
     let to = Recipient {
         id,

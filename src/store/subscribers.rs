@@ -16,7 +16,13 @@ pub enum PendingOutcome {
     AwaitsConfirmation { id: i64 },
     /// Already receiving the newsletter: nothing to send.
     AlreadyActive,
+    /// A confirmation went out less than `CONFIRM_RESEND_SECS` ago: not
+    /// another one yet.
+    RecentlyAsked,
 }
+
+/// One confirmation request per address per this long, whoever asks.
+pub const CONFIRM_RESEND_SECS: i64 = 3600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AddOutcome {
@@ -108,9 +114,25 @@ impl Store {
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
-        Ok(match row {
-            (_, status) if status == "active" => PendingOutcome::AlreadyActive,
-            (id, _) => PendingOutcome::AwaitsConfirmation { id },
+        let id = match row {
+            (_, status) if status == "active" => return Ok(PendingOutcome::AlreadyActive),
+            (id, _) => id,
+        };
+        let due = sqlx::query(
+            "UPDATE subscribers SET confirm_sent_at = ? WHERE id = ?
+               AND (confirm_sent_at IS NULL OR confirm_sent_at <= ?)",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(now - CONFIRM_RESEND_SECS)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        Ok(if due {
+            PendingOutcome::AwaitsConfirmation { id }
+        } else {
+            PendingOutcome::RecentlyAsked
         })
     }
 
