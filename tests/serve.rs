@@ -952,6 +952,18 @@ async fn a_publish_slot_missed_long_ago_is_skipped_not_sent_late() {
     let (status, detail) = store.slot_status("publish", slot).await.unwrap().unwrap();
     assert_eq!(status, "skipped");
     assert!(detail.unwrap().contains("catch-up window"));
+    let sched = app.api_get("/schedule").await;
+    assert_eq!(sched["timezone"], "Europe/Berlin");
+    let publish = &sched["jobs"][1];
+    assert_eq!(publish["job"], "publish");
+    assert_eq!(publish["last"]["status"], "skipped");
+    assert!(
+        publish["next"]
+            .as_str()
+            .unwrap()
+            .contains("T08:00:00+01:00"),
+        "next 1 January, 08:00 in Berlin: {publish}"
+    );
     assert!(
         store.latest_edition().await.unwrap().is_none(),
         "nothing published"

@@ -35,6 +35,7 @@ pub fn routes(state: State) -> Router<State> {
             post(import).layer(DefaultBodyLimit::max(64 * 1024 * 1024)),
         )
         .route("/feeds", get(feeds))
+        .route("/schedule", get(schedule))
         .route("/steering", get(steering))
         .route("/pins", post(pin).delete(unpin))
         .route("/blocks", post(block).delete(unblock))
@@ -325,6 +326,49 @@ async fn feeds(Extract(s): Extract<State>) -> ApiResult {
         })
         .collect();
     Ok(Json(json!({ "feeds": feeds })).into_response())
+}
+
+/// When each job fires next (in the configured zone) and how its last
+/// settled slot ended.
+async fn schedule(Extract(s): Extract<State>) -> ApiResult {
+    let c = &s.app.config;
+    let tz = c.timezone();
+    let now = chrono::Utc::now();
+    let mut jobs = Vec::new();
+    for (job, expr) in [
+        ("refresh", &c.schedule.refresh),
+        ("publish", &c.schedule.publish),
+    ] {
+        let cadence = crate::schedule::Cadence::parse(expr).map_err(bad)?;
+        let last = match s.app.store.last_slot(job).await? {
+            Some(slot) => {
+                let (status, detail) = s
+                    .app
+                    .store
+                    .slot_status(job, slot)
+                    .await?
+                    .unwrap_or_default();
+                json!({
+                    "slot": crate::store::from_ts(slot).with_timezone(&tz).to_rfc3339(),
+                    "status": status,
+                    "detail": detail,
+                })
+            }
+            None => serde_json::Value::Null,
+        };
+        jobs.push(json!({
+            "job": job,
+            "cron": expr,
+            "next": cadence.next_after(&tz, now).map(|t| t.with_timezone(&tz).to_rfc3339()),
+            "last": last,
+        }));
+    }
+    Ok(Json(json!({
+        "timezone": c.newsletter.timezone,
+        "catch_up_secs": c.schedule.catch_up_secs,
+        "jobs": jobs,
+    }))
+    .into_response())
 }
 
 async fn steering(Extract(s): Extract<State>) -> ApiResult {
