@@ -18,14 +18,13 @@ pub use steering::{BlockKind, StoredSteering};
 pub use subscribers::{AddOutcome, PendingOutcome, Subscriber};
 
 use anyhow::Context;
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use std::str::FromStr;
-use std::time::Duration;
+use sqlx::AnyPool;
+use sqlx::Executor;
+use sqlx::any::AnyPoolOptions;
 
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
 }
 
 /// Migrations in order; each runs once, in a transaction.
@@ -60,16 +59,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 impl Store {
     /// Opens (creating if missing) the database and applies pending migrations.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let opts = SqliteConnectOptions::from_str(url)
-            .with_context(|| format!("database.url `{url}` is not a SQLite URL"))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // In WAL mode NORMAL survives a crash of the process (commits are
-            // in the WAL before the call returns); only a power cut can lose
-            // the last ones. FULL would fsync every ledger mark.
-            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+        sqlx::any::install_default_drivers();
         if let Some(path) = sqlite_file(url)
             && let Some(dir) = std::path::Path::new(&path).parent()
             && !dir.as_os_str().is_empty()
@@ -77,9 +67,31 @@ impl Store {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
         }
-        let pool = SqlitePoolOptions::new()
+        // Created if missing, unless the URL says otherwise.
+        let url_rwc = if url.starts_with("sqlite:") && !url.contains("mode=") {
+            format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+        } else {
+            url.to_string()
+        };
+        let pool = AnyPoolOptions::new()
             .max_connections(4)
-            .connect_with(opts)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    if conn.backend_name() == "SQLite" {
+                        // WAL; NORMAL survives a crash of the process (commits
+                        // are in the WAL before the call returns), only a power
+                        // cut can lose the last ones, and FULL would fsync
+                        // every ledger mark.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url_rwc)
             .await
             .with_context(|| format!("cannot open the database {url}"))?;
         let store = Self { pool };
@@ -126,7 +138,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 }
