@@ -13,8 +13,7 @@ pub struct StoredEdition {
 
 impl Store {
     pub async fn edition(&self, key: &str) -> anyhow::Result<Option<StoredEdition>> {
-        let row: Option<EditionRow> = sqlx::query_as(
-            "SELECT id, edition_key, subject, digest_json, created_at FROM editions WHERE edition_key = ?",
+        let row: Option<EditionRow> = sqlx::query_as(self.sql("SELECT id, edition_key, subject, digest_json, created_at FROM editions WHERE edition_key = ?"),
         )
         .bind(key)
         .fetch_optional(&self.pool)
@@ -23,9 +22,9 @@ impl Store {
     }
 
     pub async fn edition_by_id(&self, id: i64) -> anyhow::Result<Option<StoredEdition>> {
-        let row: Option<EditionRow> = sqlx::query_as(
+        let row: Option<EditionRow> = sqlx::query_as(self.sql(
             "SELECT id, edition_key, subject, digest_json, created_at FROM editions WHERE id = ?",
-        )
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
@@ -39,10 +38,10 @@ impl Store {
 
     /// The newest `limit` editions, newest first: what the archive shows.
     pub async fn recent_editions(&self, limit: i64) -> anyhow::Result<Vec<StoredEdition>> {
-        let rows: Vec<EditionRow> = sqlx::query_as(
+        let rows: Vec<EditionRow> = sqlx::query_as(self.sql(
             "SELECT id, edition_key, subject, digest_json, created_at FROM editions
              ORDER BY created_at DESC, id DESC LIMIT ?",
-        )
+        ))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -59,9 +58,8 @@ impl Store {
         now: i64,
     ) -> anyhow::Result<(StoredEdition, bool)> {
         let mut tx = self.pool.begin().await?;
-        let inserted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO editions (edition_key, subject, digest_json, created_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (edition_key) DO NOTHING RETURNING id",
+        let inserted: Option<(i64,)> = sqlx::query_as(self.sql("INSERT INTO editions (edition_key, subject, digest_json, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (edition_key) DO NOTHING RETURNING id"),
         )
         .bind(&digest.key)
         .bind(&digest.subject)
@@ -78,7 +76,7 @@ impl Store {
             return Ok((existing, false));
         };
         for item in item_ids {
-            sqlx::query("INSERT INTO edition_items (edition_id, item_id) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            sqlx::query(self.sql("INSERT INTO edition_items (edition_id, item_id) VALUES (?, ?) ON CONFLICT DO NOTHING"))
                 .bind(id)
                 .bind(item)
                 .execute(&mut *tx)
@@ -86,20 +84,20 @@ impl Store {
         }
         // Pins this edition carries are spent with it, never separately: a
         // pin left behind would bring the story back next week.
-        sqlx::query(
+        sqlx::query(self.sql(
             "UPDATE pins SET used_in = ? WHERE used_in IS NULL AND canonical_link IN
              (SELECT i.canonical_link FROM items i JOIN edition_items e ON e.item_id = i.id
               WHERE e.edition_id = ?)",
-        )
+        ))
         .bind(&digest.key)
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sqlx::query(self.sql(
             "INSERT INTO deliveries (edition_id, subscriber_id, status, updated_at)
              SELECT ?, id, 'queued', ? FROM subscribers WHERE status = 'active'
              ON CONFLICT (edition_id, subscriber_id) DO NOTHING",
-        )
+        ))
         .bind(id)
         .bind(now)
         .execute(&mut *tx)

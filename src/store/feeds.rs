@@ -44,11 +44,11 @@ impl Store {
             i64,
             Option<String>,
         );
-        let row: Row = sqlx::query_as(
+        let row: Row = sqlx::query_as(self.sql(
             "INSERT INTO feeds (url, name) VALUES (?, ?)
              ON CONFLICT (url) DO UPDATE SET name = excluded.name
              RETURNING id, etag, last_modified, fetch_url, next_check_at, disabled, last_error",
-        )
+        ))
         .bind(url)
         .bind(name)
         .fetch_one(&self.pool)
@@ -73,11 +73,10 @@ impl Store {
         validators: &Validators,
         now: i64,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE feeds SET consecutive_errors = 0, last_error = NULL, last_fetch_at = ?1, last_success_at = ?1,
+        sqlx::query(self.sql("UPDATE feeds SET consecutive_errors = 0, last_error = NULL, last_fetch_at = ?1, last_success_at = ?1,
                  etag = COALESCE(?2, etag), last_modified = COALESCE(?3, last_modified),
                  next_check_at = NULL, last_status = 'not_modified', failing_since = NULL
-             WHERE id = ?4",
+             WHERE id = ?4"),
         )
         .bind(now)
         .bind(&validators.etag)
@@ -90,7 +89,7 @@ impl Store {
 
     /// After a permanent redirect, the feed is fetched from its new address.
     pub async fn set_fetch_url(&self, feed_id: i64, url: &str) -> anyhow::Result<()> {
-        sqlx::query("UPDATE feeds SET fetch_url = ? WHERE id = ?")
+        sqlx::query(self.sql("UPDATE feeds SET fetch_url = ? WHERE id = ?"))
             .bind(url)
             .bind(feed_id)
             .execute(&self.pool)
@@ -100,10 +99,9 @@ impl Store {
 
     /// 410 Gone: stop fetching it; `roundup feeds` says why.
     pub async fn disable_feed(&self, feed_id: i64, reason: &str, now: i64) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE feeds SET disabled = 1, last_status = 'gone', last_error = ?, last_fetch_at = ?,
+        sqlx::query(self.sql("UPDATE feeds SET disabled = 1, last_status = 'gone', last_error = ?, last_fetch_at = ?,
                  consecutive_errors = consecutive_errors + 1, failing_since = COALESCE(failing_since, last_fetch_at)
-             WHERE id = ?",
+             WHERE id = ?"),
         )
         .bind(reason)
         .bind(now)
@@ -120,12 +118,11 @@ impl Store {
         new_items: usize,
         now: i64,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE feeds SET consecutive_errors = 0, last_error = NULL, last_fetch_at = ?1, last_success_at = ?1,
+        sqlx::query(self.sql("UPDATE feeds SET consecutive_errors = 0, last_error = NULL, last_fetch_at = ?1, last_success_at = ?1,
                  etag = COALESCE(?2, etag), last_modified = COALESCE(?3, last_modified),
                  last_new_item_at = CASE WHEN ?4 > 0 THEN ?1 ELSE last_new_item_at END,
                  next_check_at = NULL, last_status = 'ok', failing_since = NULL
-             WHERE id = ?5",
+             WHERE id = ?5"),
         )
         .bind(now)
         .bind(validators.and_then(|v| v.etag.clone()))
@@ -146,11 +143,10 @@ impl Store {
         retry_after_secs: Option<i64>,
         now: i64,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE feeds SET consecutive_errors = consecutive_errors + 1, last_error = ?1, last_fetch_at = ?2,
+        sqlx::query(self.sql("UPDATE feeds SET consecutive_errors = consecutive_errors + 1, last_error = ?1, last_fetch_at = ?2,
                  next_check_at = ?2 + MAX(COALESCE(?3, 0), MIN(86400, 300 * (1 << MIN(consecutive_errors, 10)))),
                  last_status = 'error', failing_since = COALESCE(failing_since, ?2)
-             WHERE id = ?4",
+             WHERE id = ?4"),
         )
         .bind(error)
         .bind(now)
@@ -164,7 +160,7 @@ impl Store {
     /// Every stored feed's id and URL: what publishing needs to join items to
     /// the configured feeds, without the health columns and item counts.
     pub async fn feed_ids(&self) -> anyhow::Result<Vec<(i64, String)>> {
-        Ok(sqlx::query_as("SELECT id, url FROM feeds")
+        Ok(sqlx::query_as(self.sql("SELECT id, url FROM feeds"))
             .fetch_all(&self.pool)
             .await?)
     }
@@ -186,11 +182,10 @@ impl Store {
             i64,
             Option<i64>,
         );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT f.id, f.url, f.name, f.consecutive_errors, f.last_error, f.last_fetch_at, f.last_success_at,
+        let rows: Vec<Row> = sqlx::query_as(self.sql("SELECT f.id, f.url, f.name, f.consecutive_errors, f.last_error, f.last_fetch_at, f.last_success_at,
                     f.last_new_item_at, f.next_check_at, (SELECT COUNT(*) FROM items i WHERE i.feed_id = f.id),
                     f.fetch_url, f.last_status, f.disabled, f.failing_since
-             FROM feeds f ORDER BY f.name",
+             FROM feeds f ORDER BY f.name"),
         )
         .fetch_all(&self.pool)
         .await?;

@@ -66,11 +66,10 @@ impl Store {
         text_source: TextSource,
         now: i64,
     ) -> anyhow::Result<bool> {
-        let done = sqlx::query(
-            "INSERT INTO items (feed_id, item_key, title, link, canonical_link, published_at, fetched_at, author,
+        let done = sqlx::query(self.sql("INSERT INTO items (feed_id, item_key, title, link, canonical_link, published_at, fetched_at, author,
                                 categories, summary, content, article_text, text_source)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (item_key) DO NOTHING",
+             ON CONFLICT (item_key) DO NOTHING"),
         )
         .bind(feed_id)
         .bind(item.key.as_str())
@@ -93,7 +92,7 @@ impl Store {
     /// Items published since `since`, newest first.
     pub async fn items_since(&self, since: DateTime<Utc>) -> anyhow::Result<Vec<StoredItem>> {
         // ITEM_COLUMNS is a constant: nothing from outside reaches this SQL.
-        let rows: Vec<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<ItemRow> = sqlx::query_as(self.sql_owned(format!(
             "SELECT {ITEM_COLUMNS} FROM items WHERE published_at >= ? ORDER BY published_at DESC, id"
         )))
         .bind(since.timestamp())
@@ -109,7 +108,7 @@ impl Store {
         since: DateTime<Utc>,
     ) -> anyhow::Result<Vec<StoredItem>> {
         // ITEM_COLUMNS is a constant: nothing from outside reaches this SQL.
-        let rows: Vec<ItemRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<ItemRow> = sqlx::query_as(self.sql_owned(format!(
             "SELECT {ITEM_COLUMNS} FROM items WHERE published_at >= ?
              OR canonical_link IN (SELECT canonical_link FROM pins WHERE used_in IS NULL)
              ORDER BY published_at DESC, id"
@@ -123,10 +122,10 @@ impl Store {
     /// The texts of stories carried by editions published since `since`, for
     /// recognising a re-publication that changed its link.
     pub async fn sent_texts(&self, since: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
-        let rows: Vec<(String,)> = sqlx::query_as(
+        let rows: Vec<(String,)> = sqlx::query_as(self.sql(
             "SELECT i.article_text FROM items i JOIN edition_items ei ON ei.item_id = i.id
              JOIN editions e ON e.id = ei.edition_id WHERE e.created_at >= ?",
-        )
+        ))
         .bind(since.timestamp())
         .fetch_all(&self.pool)
         .await?;
@@ -136,7 +135,7 @@ impl Store {
     /// Whether any stored item is this story (by canonical link).
     pub async fn has_story(&self, canonical_link: &str) -> anyhow::Result<bool> {
         let row: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM items WHERE canonical_link = ? LIMIT 1")
+            sqlx::query_as(self.sql("SELECT id FROM items WHERE canonical_link = ? LIMIT 1"))
                 .bind(canonical_link)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -145,8 +144,7 @@ impl Store {
 
     /// Caches the text extracted from an item's page.
     pub async fn save_page_text(&self, item_id: i64, text: &str, now: i64) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE items SET article_text = ?, text_source = 'page', page_fetched_at = ?, page_error = NULL WHERE id = ?",
+        sqlx::query(self.sql("UPDATE items SET article_text = ?, text_source = 'page', page_fetched_at = ?, page_error = NULL WHERE id = ?"),
         )
         .bind(text)
         .bind(now)
@@ -158,7 +156,7 @@ impl Store {
 
     /// Remembers that the page could not be had, so it is not fetched every run.
     pub async fn save_page_error(&self, item_id: i64, error: &str, now: i64) -> anyhow::Result<()> {
-        sqlx::query("UPDATE items SET page_fetched_at = ?, page_error = ? WHERE id = ?")
+        sqlx::query(self.sql("UPDATE items SET page_fetched_at = ?, page_error = ? WHERE id = ?"))
             .bind(now)
             .bind(error)
             .bind(item_id)
@@ -169,10 +167,10 @@ impl Store {
 
     /// Canonical links of every story an edition has carried.
     pub async fn sent_links(&self) -> anyhow::Result<HashSet<String>> {
-        let rows: Vec<(String,)> = sqlx::query_as(
+        let rows: Vec<(String,)> = sqlx::query_as(self.sql(
             "SELECT DISTINCT i.canonical_link FROM items i JOIN edition_items e ON e.item_id = i.id
              WHERE i.canonical_link IS NOT NULL",
-        )
+        ))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(|r| r.0).collect())

@@ -2,7 +2,7 @@
 //! retry / failed / bounced / skipped. Nothing here holds a transaction open
 //! across an SMTP call: claim, send outside, then mark.
 
-use super::Store;
+use super::{Backend, Store};
 use crate::domain::EmailAddress;
 
 #[derive(Debug, Clone)]
@@ -86,6 +86,38 @@ pub struct Pause {
     pub reason: String,
 }
 
+/// SQLite has one writer at a time, so the claim needs no row locks.
+const CLAIM_SQLITE: &str = "UPDATE deliveries
+     SET status = 'sending', lease_owner = ?5, lease_until = ?1, attempts = attempts + 1,
+         first_tried_at = COALESCE(first_tried_at, ?2), updated_at = ?2
+     WHERE id IN (
+         SELECT id FROM deliveries WHERE edition_id = ?3 AND status = 'retry' AND next_attempt_at <= ?2
+         UNION ALL
+         SELECT id FROM deliveries WHERE edition_id = ?3 AND status = 'sending' AND lease_until < ?2
+         UNION ALL
+         SELECT id FROM (SELECT id FROM deliveries WHERE edition_id = ?3 AND status = 'queued' LIMIT ?4)
+         LIMIT ?4)
+       AND NOT EXISTS (SELECT 1 FROM editions WHERE id = ?3 AND paused_until > ?2)
+     RETURNING id, subscriber_id, attempts, first_tried_at";
+
+/// PostgreSQL: several processes claim at once. SKIP LOCKED lets each take
+/// rows no other claim holds, instead of queueing behind it or taking the
+/// same ones.
+const CLAIM_POSTGRES: &str = "WITH due AS (
+         SELECT id FROM deliveries
+         WHERE edition_id = ?3
+           AND (status = 'queued'
+                OR (status = 'retry' AND next_attempt_at <= ?2)
+                OR (status = 'sending' AND lease_until < ?2))
+           AND NOT EXISTS (SELECT 1 FROM editions WHERE id = ?3 AND paused_until > ?2)
+         LIMIT ?4
+         FOR UPDATE SKIP LOCKED)
+     UPDATE deliveries d
+     SET status = 'sending', lease_owner = ?5, lease_until = ?1, attempts = d.attempts + 1,
+         first_tried_at = COALESCE(d.first_tried_at, ?2), updated_at = ?2
+     FROM due WHERE d.id = due.id
+     RETURNING d.id, d.subscriber_id, d.attempts, d.first_tried_at";
+
 impl Store {
     /// Leases up to `limit` sendable rows to `owner`: retries that are due,
     /// rows whose lease expired (their worker died), then queued rows.
@@ -101,20 +133,11 @@ impl Store {
         lease_secs: i64,
         now: i64,
     ) -> anyhow::Result<Vec<Claimed>> {
-        let rows: Vec<(i64, i64, i64, Option<i64>)> = sqlx::query_as(
-            "UPDATE deliveries
-             SET status = 'sending', lease_owner = ?5, lease_until = ?1, attempts = attempts + 1,
-                 first_tried_at = COALESCE(first_tried_at, ?2), updated_at = ?2
-             WHERE id IN (
-                 SELECT id FROM deliveries WHERE edition_id = ?3 AND status = 'retry' AND next_attempt_at <= ?2
-                 UNION ALL
-                 SELECT id FROM deliveries WHERE edition_id = ?3 AND status = 'sending' AND lease_until < ?2
-                 UNION ALL
-                 SELECT id FROM (SELECT id FROM deliveries WHERE edition_id = ?3 AND status = 'queued' LIMIT ?4)
-                 LIMIT ?4)
-               AND NOT EXISTS (SELECT 1 FROM editions WHERE id = ?3 AND paused_until > ?2)
-             RETURNING id, subscriber_id, attempts, first_tried_at",
-        )
+        let sql = match self.backend {
+            Backend::Sqlite => self.sql(CLAIM_SQLITE),
+            Backend::Postgres => self.sql(CLAIM_POSTGRES),
+        };
+        let rows: Vec<(i64, i64, i64, Option<i64>)> = sqlx::query_as(sql)
         .bind(now + lease_secs)
         .bind(now)
         .bind(edition_id)
@@ -130,8 +153,7 @@ impl Store {
         let placeholders = vec!["?"; rows.len()].join(",");
         let sql =
             format!("SELECT id, email, name, status FROM subscribers WHERE id IN ({placeholders})");
-        let mut q =
-            sqlx::query_as::<_, (i64, String, Option<String>, String)>(sqlx::AssertSqlSafe(sql));
+        let mut q = sqlx::query_as::<_, (i64, String, Option<String>, String)>(self.sql_owned(sql));
         for r in &rows {
             q = q.bind(r.1);
         }
@@ -165,9 +187,9 @@ impl Store {
 
     /// Extends the leases `owner` holds, so a slow send is not taken over.
     pub async fn renew_leases(&self, owner: &str, lease_secs: i64, now: i64) -> anyhow::Result<()> {
-        sqlx::query(
+        sqlx::query(self.sql(
             "UPDATE deliveries SET lease_until = ? WHERE lease_owner = ? AND status = 'sending'",
-        )
+        ))
         .bind(now + lease_secs)
         .bind(owner)
         .execute(&self.pool)
@@ -183,9 +205,8 @@ impl Store {
         delivery_id: i64,
         now: i64,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE deliveries SET status = 'queued', attempts = MAX(attempts - 1, 0), lease_owner = NULL,
-                 lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'sending'",
+        sqlx::query(self.sql("UPDATE deliveries SET status = 'queued', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, lease_owner = NULL,
+                 lease_until = NULL, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'sending'"),
         )
         .bind(now)
         .bind(delivery_id)
@@ -209,7 +230,7 @@ impl Store {
                  FROM v WHERE deliveries.id = v.id"
             );
             // Only placeholders are formatted into the SQL.
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut q = sqlx::query(self.sql_owned(sql));
             for r in chunk {
                 q = q.bind(r.delivery_id).bind(&r.message_id).bind(&r.reply);
             }
@@ -237,9 +258,8 @@ impl Store {
             Failure::Bounced => ("bounced", None),
         };
         let mut tx = self.pool.begin().await?;
-        let r = sqlx::query(
-            "UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, lease_until = NULL, lease_owner = NULL,
-                 updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'sending'",
+        let r = sqlx::query(self.sql("UPDATE deliveries SET status = ?, last_error = ?, next_attempt_at = ?, lease_until = NULL, lease_owner = NULL,
+                 updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'sending'"),
         )
         .bind(status)
         .bind(error)
@@ -250,10 +270,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if failure == Failure::Bounced && r.rows_affected() == 1 {
-            sqlx::query(
-                "UPDATE subscribers SET bounce_count = bounce_count + 1,
+            sqlx::query(self.sql("UPDATE subscribers SET bounce_count = bounce_count + 1,
                      status = CASE WHEN status = 'active' AND bounce_count + 1 >= ? THEN 'bounced' ELSE status END
-                 WHERE id = (SELECT subscriber_id FROM deliveries WHERE id = ?)",
+                 WHERE id = (SELECT subscriber_id FROM deliveries WHERE id = ?)"),
             )
             .bind(max_bounces)
             .bind(delivery_id)
@@ -270,7 +289,7 @@ impl Store {
         reason: &str,
         now: i64,
     ) -> anyhow::Result<()> {
-        sqlx::query("UPDATE deliveries SET status = 'skipped', last_error = ?, lease_until = NULL, lease_owner = NULL, updated_at = ? WHERE id = ?")
+        sqlx::query(self.sql("UPDATE deliveries SET status = 'skipped', last_error = ?, lease_until = NULL, lease_owner = NULL, updated_at = ? WHERE id = ?"))
             .bind(reason)
             .bind(now)
             .bind(delivery_id)
@@ -286,22 +305,25 @@ impl Store {
         until: i64,
         reason: &str,
     ) -> anyhow::Result<()> {
-        sqlx::query("UPDATE editions SET paused_until = ?, pause_reason = ? WHERE id = ?")
-            .bind(until)
-            .bind(reason)
-            .bind(edition_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            self.sql("UPDATE editions SET paused_until = ?, pause_reason = ? WHERE id = ?"),
+        )
+        .bind(until)
+        .bind(reason)
+        .bind(edition_id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// The last pause, if any: `until` in the past means it has ended.
     pub async fn edition_pause(&self, edition_id: i64) -> anyhow::Result<Option<Pause>> {
-        let row: Option<(Option<i64>, Option<String>)> =
-            sqlx::query_as("SELECT paused_until, pause_reason FROM editions WHERE id = ?")
-                .bind(edition_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+            self.sql("SELECT paused_until, pause_reason FROM editions WHERE id = ?"),
+        )
+        .bind(edition_id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.and_then(|(until, reason)| {
             until.map(|until| Pause {
                 until,
@@ -314,19 +336,20 @@ impl Store {
     /// queue with fresh attempts, and any pause is lifted. Bounces stay.
     pub async fn requeue_failed(&self, edition_id: i64, now: i64) -> anyhow::Result<u64> {
         let mut tx = self.pool.begin().await?;
-        let r = sqlx::query(
-            "UPDATE deliveries SET status = 'queued', attempts = 0, first_tried_at = NULL, next_attempt_at = NULL,
+        let r = sqlx::query(self.sql("UPDATE deliveries SET status = 'queued', attempts = 0, first_tried_at = NULL, next_attempt_at = NULL,
                  lease_owner = NULL, lease_until = NULL, updated_at = ?
-             WHERE edition_id = ? AND status IN ('failed', 'retry')",
+             WHERE edition_id = ? AND status IN ('failed', 'retry')"),
         )
         .bind(now)
         .bind(edition_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE editions SET paused_until = NULL, pause_reason = NULL WHERE id = ?")
-            .bind(edition_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            self.sql("UPDATE editions SET paused_until = NULL, pause_reason = NULL WHERE id = ?"),
+        )
+        .bind(edition_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(r.rows_affected())
     }
@@ -335,7 +358,7 @@ impl Store {
     /// already used when a process starts.
     pub async fn sent_since(&self, since: i64) -> anyhow::Result<i64> {
         Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE sent_at >= ?")
+            sqlx::query_scalar(self.sql("SELECT COUNT(*) FROM deliveries WHERE sent_at >= ?"))
                 .bind(since)
                 .fetch_one(&self.pool)
                 .await?,
@@ -346,27 +369,34 @@ impl Store {
     /// retry, or held by a lease), published since `since` or listed in
     /// `also` (an editor asked), oldest first.
     pub async fn editions_pending(&self, since: i64, also: &[i64]) -> anyhow::Result<Vec<i64>> {
-        let ids: Vec<i64> = sqlx::query_scalar(
+        // Only placeholders are formatted into the SQL.
+        let listed = if also.is_empty() {
+            "NULL".to_string()
+        } else {
+            vec!["?"; also.len()].join(",")
+        };
+        let sql = format!(
             "SELECT e.id FROM editions e
-             WHERE (e.created_at >= ? OR e.id IN (SELECT value FROM json_each(?)))
+             WHERE (e.created_at >= ? OR e.id IN ({listed}))
                AND EXISTS (SELECT 1 FROM deliveries d WHERE d.edition_id = e.id
                            AND d.status IN ('queued', 'retry', 'sending'))
-             ORDER BY e.created_at, e.id",
-        )
-        .bind(since)
-        .bind(serde_json::to_string(also)?)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(ids)
+             ORDER BY e.created_at, e.id"
+        );
+        let mut q = sqlx::query_scalar(self.sql_owned(sql)).bind(since);
+        for id in also {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(&self.pool).await?)
     }
 
     pub async fn delivery_counts(&self, edition_id: i64) -> anyhow::Result<DeliveryCounts> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT status, COUNT(*) FROM deliveries WHERE edition_id = ? GROUP BY status",
-        )
-        .bind(edition_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as(self.sql(
+                "SELECT status, COUNT(*) FROM deliveries WHERE edition_id = ? GROUP BY status",
+            ))
+            .bind(edition_id)
+            .fetch_all(&self.pool)
+            .await?;
         let mut c = DeliveryCounts::default();
         for (status, n) in rows {
             match status.as_str() {
@@ -384,9 +414,8 @@ impl Store {
     }
 
     pub async fn failed_deliveries(&self, edition_id: i64) -> anyhow::Result<Vec<FailedDelivery>> {
-        let rows: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(
-            "SELECT s.email, d.status, d.attempts, d.last_error FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
-             WHERE d.edition_id = ? AND d.status IN ('failed', 'bounced', 'retry') ORDER BY s.email",
+        let rows: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(self.sql("SELECT s.email, d.status, d.attempts, d.last_error FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id
+             WHERE d.edition_id = ? AND d.status IN ('failed', 'bounced', 'retry') ORDER BY s.email"),
         )
         .bind(edition_id)
         .fetch_all(&self.pool)

@@ -21,40 +21,91 @@ use anyhow::Context;
 use sqlx::AnyPool;
 use sqlx::Executor;
 use sqlx::any::AnyPoolOptions;
+use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    backend: Backend,
 }
 
-/// Migrations in order; each runs once, in a transaction.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "init",
-        include_str!("../../migrations/sqlite/0001_init.sql"),
-    ),
-    (
-        2,
-        "feed_health",
-        include_str!("../../migrations/sqlite/0002_feed_health.sql"),
-    ),
-    (
-        3,
-        "steering",
-        include_str!("../../migrations/sqlite/0003_steering.sql"),
-    ),
-    (
-        4,
-        "delivery_engine",
-        include_str!("../../migrations/sqlite/0004_delivery_engine.sql"),
-    ),
-    (
-        5,
-        "service",
-        include_str!("../../migrations/sqlite/0005_service.sql"),
-    ),
-];
+/// Which database `database.url` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Migrations in order, the same versions for both databases; each runs
+/// once, in a transaction.
+macro_rules! migrations {
+    ($dir:literal) => {
+        &[
+            (
+                1,
+                "init",
+                include_str!(concat!("../../migrations/", $dir, "/0001_init.sql")),
+            ),
+            (
+                2,
+                "feed_health",
+                include_str!(concat!("../../migrations/", $dir, "/0002_feed_health.sql")),
+            ),
+            (
+                3,
+                "steering",
+                include_str!(concat!("../../migrations/", $dir, "/0003_steering.sql")),
+            ),
+            (
+                4,
+                "delivery_engine",
+                include_str!(concat!(
+                    "../../migrations/",
+                    $dir,
+                    "/0004_delivery_engine.sql"
+                )),
+            ),
+            (
+                5,
+                "service",
+                include_str!(concat!("../../migrations/", $dir, "/0005_service.sql")),
+            ),
+        ]
+    };
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = migrations!("sqlite");
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = migrations!("postgres");
+
+/// The store's SQL is written with SQLite's placeholders (`?` in order, or
+/// `?N`); PostgreSQL wants `$N`. Quoted text is left alone.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut next = 0;
+    let mut quoted = false;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            '?' if !quoted => {
+                out.push('$');
+                if chars.peek().is_some_and(char::is_ascii_digit) {
+                    while let Some(d) = chars.next_if(char::is_ascii_digit) {
+                        out.push(d);
+                    }
+                } else {
+                    next += 1;
+                    out.push_str(&next.to_string());
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
 
 impl Store {
     /// Opens (creating if missing) the database and applies pending migrations.
@@ -94,24 +145,34 @@ impl Store {
             .connect(&url_rwc)
             .await
             .with_context(|| format!("cannot open the database {url}"))?;
-        let store = Self { pool };
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let store = Self { pool, backend };
         store.migrate().await?;
         Ok(store)
     }
 
     async fn migrate(&self) -> anyhow::Result<()> {
         sqlx::raw_sql(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
         )
         .execute(&self.pool)
         .await?;
-        for (version, name, sql) in MIGRATIONS {
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        for (version, name, sql) in migrations {
             let mut tx = self.pool.begin().await?;
-            let done: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = ?")
-                    .bind(version)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let done: Option<i64> = sqlx::query_scalar(
+                self.sql("SELECT version FROM schema_migrations WHERE version = ?"),
+            )
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
             if done.is_some() {
                 continue;
             }
@@ -120,7 +181,9 @@ impl Store {
                 .await
                 .with_context(|| format!("migration {version} ({name}) failed"))?;
             sqlx::query(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                self.sql(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                ),
             )
             .bind(version)
             .bind(name)
@@ -136,6 +199,26 @@ impl Store {
     pub async fn ping(&self) -> anyhow::Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A statement as this backend wants it written.
+    fn sql(&self, sql: &'static str) -> SqlStr {
+        match self.backend {
+            Backend::Sqlite => sql.into_sql_str(),
+            Backend::Postgres => AssertSqlSafe(numbered(sql)).into_sql_str(),
+        }
+    }
+
+    /// `sql` for a statement built at run time (a list of placeholders).
+    fn sql_owned(&self, sql: String) -> SqlStr {
+        match self.backend {
+            Backend::Sqlite => AssertSqlSafe(sql).into_sql_str(),
+            Backend::Postgres => AssertSqlSafe(numbered(&sql)).into_sql_str(),
+        }
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -165,4 +248,21 @@ pub fn ts(t: chrono::DateTime<chrono::Utc>) -> i64 {
 
 pub fn from_ts(t: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(t, 0).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres_outside_quotes() {
+        assert_eq!(
+            numbered("UPDATE t SET a = ?, b = '?' WHERE id = ? AND c = ?"),
+            "UPDATE t SET a = $1, b = '?' WHERE id = $2 AND c = $3"
+        );
+        assert_eq!(
+            numbered("SELECT ?2, ?1 WHERE x = ?12"),
+            "SELECT $2, $1 WHERE x = $12"
+        );
+    }
 }

@@ -17,11 +17,10 @@ const STALE_SECS: i64 = 1800;
 
 impl Store {
     pub async fn claim_slot(&self, job: &str, slot: i64, now: i64) -> anyhow::Result<SlotClaim> {
-        let r = sqlx::query(
-            "INSERT INTO schedule_slots (job, slot, status, started_at) VALUES (?, ?, 'running', ?)
+        let r = sqlx::query(self.sql("INSERT INTO schedule_slots (job, slot, status, started_at) VALUES (?, ?, 'running', ?)
              ON CONFLICT (job, slot) DO UPDATE SET status = 'running', started_at = excluded.started_at,
                detail = NULL, finished_at = NULL
-             WHERE schedule_slots.status = 'running' AND schedule_slots.started_at < ?",
+             WHERE schedule_slots.status = 'running' AND schedule_slots.started_at < ?"),
         )
         .bind(job)
         .bind(slot)
@@ -45,8 +44,7 @@ impl Store {
         detail: &str,
         now: i64,
     ) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE schedule_slots SET status = ?, detail = ?, finished_at = ? WHERE job = ? AND slot = ?",
+        sqlx::query(self.sql("UPDATE schedule_slots SET status = ?, detail = ?, finished_at = ? WHERE job = ? AND slot = ?"),
         )
         .bind(status)
         .bind(detail)
@@ -67,10 +65,10 @@ impl Store {
         detail: &str,
         now: i64,
     ) -> anyhow::Result<bool> {
-        let r = sqlx::query(
+        let r = sqlx::query(self.sql(
             "INSERT INTO schedule_slots (job, slot, status, detail, started_at, finished_at)
              VALUES (?, ?, 'skipped', ?, ?, ?) ON CONFLICT (job, slot) DO NOTHING",
-        )
+        ))
         .bind(job)
         .bind(slot)
         .bind(detail)
@@ -84,11 +82,15 @@ impl Store {
     /// Gives up a claim without running it (shutdown came first), so the
     /// slot can be caught up at the next start.
     pub async fn release_slot(&self, job: &str, slot: i64) -> anyhow::Result<()> {
-        sqlx::query("DELETE FROM schedule_slots WHERE job = ? AND slot = ? AND status = 'running'")
-            .bind(job)
-            .bind(slot)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            self.sql(
+                "DELETE FROM schedule_slots WHERE job = ? AND slot = ? AND status = 'running'",
+            ),
+        )
+        .bind(job)
+        .bind(slot)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -97,7 +99,7 @@ impl Store {
     /// over once its claim is stale).
     pub async fn last_slot(&self, job: &str) -> anyhow::Result<Option<i64>> {
         Ok(sqlx::query_scalar(
-            "SELECT MAX(slot) FROM schedule_slots WHERE job = ? AND status <> 'running'",
+            self.sql("SELECT MAX(slot) FROM schedule_slots WHERE job = ? AND status <> 'running'"),
         )
         .bind(job)
         .fetch_one(&self.pool)
@@ -110,13 +112,13 @@ impl Store {
         job: &str,
         slot: i64,
     ) -> anyhow::Result<Option<(String, Option<String>)>> {
-        Ok(
-            sqlx::query_as("SELECT status, detail FROM schedule_slots WHERE job = ? AND slot = ?")
-                .bind(job)
-                .bind(slot)
-                .fetch_optional(&self.pool)
-                .await?,
+        Ok(sqlx::query_as(
+            self.sql("SELECT status, detail FROM schedule_slots WHERE job = ? AND slot = ?"),
         )
+        .bind(job)
+        .bind(slot)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 }
 

@@ -30,10 +30,9 @@ impl BlockKind {
 impl Store {
     /// Returns false when the story was already pinned and waiting.
     pub async fn pin(&self, canonical: &str, url: &str, now: i64) -> anyhow::Result<bool> {
-        let r = sqlx::query(
-            "INSERT INTO pins (canonical_link, url, created_at) VALUES (?, ?, ?)
+        let r = sqlx::query(self.sql("INSERT INTO pins (canonical_link, url, created_at) VALUES (?, ?, ?)
              ON CONFLICT (canonical_link) DO UPDATE SET used_in = NULL, created_at = excluded.created_at
-             WHERE pins.used_in IS NOT NULL",
+             WHERE pins.used_in IS NOT NULL"),
         )
         .bind(canonical)
         .bind(url)
@@ -44,18 +43,19 @@ impl Store {
     }
 
     pub async fn unpin(&self, canonical: &str) -> anyhow::Result<bool> {
-        let r = sqlx::query("DELETE FROM pins WHERE canonical_link = ? AND used_in IS NULL")
-            .bind(canonical)
-            .execute(&self.pool)
-            .await?;
+        let r =
+            sqlx::query(self.sql("DELETE FROM pins WHERE canonical_link = ? AND used_in IS NULL"))
+                .bind(canonical)
+                .execute(&self.pool)
+                .await?;
         Ok(r.rows_affected() > 0)
     }
 
     /// Returns false when it was blocked already.
     pub async fn block(&self, kind: BlockKind, value: &str, now: i64) -> anyhow::Result<bool> {
-        let r = sqlx::query(
+        let r = sqlx::query(self.sql(
             "INSERT INTO blocks (kind, value, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        )
+        ))
         .bind(kind.as_str())
         .bind(value)
         .bind(now)
@@ -65,7 +65,7 @@ impl Store {
     }
 
     pub async fn unblock(&self, kind: BlockKind, value: &str) -> anyhow::Result<bool> {
-        let r = sqlx::query("DELETE FROM blocks WHERE kind = ? AND value = ?")
+        let r = sqlx::query(self.sql("DELETE FROM blocks WHERE kind = ? AND value = ?"))
             .bind(kind.as_str())
             .bind(value)
             .execute(&self.pool)
@@ -82,7 +82,7 @@ impl Store {
         weight: Option<f64>,
     ) -> anyhow::Result<()> {
         let state = self.upsert_feed(url, name).await?;
-        sqlx::query("UPDATE feeds SET weight_override = ? WHERE id = ?")
+        sqlx::query(self.sql("UPDATE feeds SET weight_override = ? WHERE id = ?"))
             .bind(weight)
             .bind(state.id)
             .execute(&self.pool)
@@ -91,18 +91,17 @@ impl Store {
     }
 
     pub async fn steering(&self) -> anyhow::Result<StoredSteering> {
-        let pins: Vec<(String, String)> = sqlx::query_as(
-            "SELECT canonical_link, url FROM pins WHERE used_in IS NULL ORDER BY created_at, canonical_link",
+        let pins: Vec<(String, String)> = sqlx::query_as(self.sql("SELECT canonical_link, url FROM pins WHERE used_in IS NULL ORDER BY created_at, canonical_link"),
         )
         .fetch_all(&self.pool)
         .await?;
         let blocks: Vec<(String, String)> =
-            sqlx::query_as("SELECT kind, value FROM blocks ORDER BY created_at, value")
+            sqlx::query_as(self.sql("SELECT kind, value FROM blocks ORDER BY created_at, value"))
                 .fetch_all(&self.pool)
                 .await?;
-        let weights: Vec<(String, f64)> = sqlx::query_as(
+        let weights: Vec<(String, f64)> = sqlx::query_as(self.sql(
             "SELECT url, weight_override FROM feeds WHERE weight_override IS NOT NULL ORDER BY url",
-        )
+        ))
         .fetch_all(&self.pool)
         .await?;
         let of = |kind: BlockKind| {

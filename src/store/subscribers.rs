@@ -40,13 +40,13 @@ impl Store {
         now: i64,
     ) -> anyhow::Result<AddOutcome> {
         let existing: Option<(String,)> =
-            sqlx::query_as("SELECT status FROM subscribers WHERE email = ?")
+            sqlx::query_as(self.sql("SELECT status FROM subscribers WHERE email = ?"))
                 .bind(email.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
         match existing {
             None => {
-                sqlx::query("INSERT INTO subscribers (email, name, created_at) VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING")
+                sqlx::query(self.sql("INSERT INTO subscribers (email, name, created_at) VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING"))
                     .bind(email.as_str())
                     .bind(name)
                     .bind(now)
@@ -56,7 +56,7 @@ impl Store {
             }
             Some((status,)) if status == "active" => Ok(AddOutcome::AlreadyActive),
             Some(_) => {
-                sqlx::query("UPDATE subscribers SET status = 'active', unsubscribed_at = NULL, bounce_count = 0, name = COALESCE(?, name) WHERE email = ?")
+                sqlx::query(self.sql("UPDATE subscribers SET status = 'active', unsubscribed_at = NULL, bounce_count = 0, name = COALESCE(?, name) WHERE email = ?"))
                     .bind(name)
                     .bind(email.as_str())
                     .execute(&self.pool)
@@ -74,7 +74,7 @@ impl Store {
         name: Option<&str>,
         now: i64,
     ) -> anyhow::Result<bool> {
-        let r = sqlx::query("INSERT INTO subscribers (email, name, created_at) VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING")
+        let r = sqlx::query(self.sql("INSERT INTO subscribers (email, name, created_at) VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING"))
             .bind(email.as_str())
             .bind(name)
             .bind(now)
@@ -85,7 +85,7 @@ impl Store {
 
     /// Marks the subscriber unsubscribed. Returns false if there was none active.
     pub async fn unsubscribe(&self, email: &EmailAddress, now: i64) -> anyhow::Result<bool> {
-        let r = sqlx::query("UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ? WHERE email = ? AND status = 'active'")
+        let r = sqlx::query(self.sql("UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ? WHERE email = ? AND status = 'active'"))
             .bind(now)
             .bind(email.as_str())
             .execute(&self.pool)
@@ -102,13 +102,13 @@ impl Store {
         name: Option<&str>,
         now: i64,
     ) -> anyhow::Result<PendingOutcome> {
-        let row: (i64, String) = sqlx::query_as(
+        let row: (i64, String) = sqlx::query_as(self.sql(
             "INSERT INTO subscribers (email, name, status, created_at) VALUES (?, ?, 'pending', ?)
              ON CONFLICT (email) DO UPDATE SET
                status = CASE WHEN subscribers.status = 'active' THEN 'active' ELSE 'pending' END,
                name = COALESCE(subscribers.name, excluded.name)
              RETURNING id, status",
-        )
+        ))
         .bind(email.as_str())
         .bind(name)
         .bind(now)
@@ -118,10 +118,10 @@ impl Store {
             (_, status) if status == "active" => return Ok(PendingOutcome::AlreadyActive),
             (id, _) => id,
         };
-        let due = sqlx::query(
+        let due = sqlx::query(self.sql(
             "UPDATE subscribers SET confirm_sent_at = ? WHERE id = ?
                AND (confirm_sent_at IS NULL OR confirm_sent_at <= ?)",
-        )
+        ))
         .bind(now)
         .bind(id)
         .bind(now - CONFIRM_RESEND_SECS)
@@ -145,9 +145,8 @@ impl Store {
         email: &EmailAddress,
         now: i64,
     ) -> anyhow::Result<bool> {
-        sqlx::query(
-            "UPDATE subscribers SET status = 'active', confirmed_at = ?, unsubscribed_at = NULL, bounce_count = 0
-             WHERE id = ? AND email = ? AND status = 'pending'",
+        sqlx::query(self.sql("UPDATE subscribers SET status = 'active', confirmed_at = ?, unsubscribed_at = NULL, bounce_count = 0
+             WHERE id = ? AND email = ? AND status = 'pending'"),
         )
         .bind(now)
         .bind(id)
@@ -161,11 +160,12 @@ impl Store {
     }
 
     pub async fn subscriber(&self, id: i64) -> anyhow::Result<Option<Subscriber>> {
-        let row: Option<SubscriberRow> =
-            sqlx::query_as("SELECT id, email, name, status FROM subscribers WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<SubscriberRow> = sqlx::query_as(
+            self.sql("SELECT id, email, name, status FROM subscribers WHERE id = ?"),
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.and_then(subscriber_from_row))
     }
 
@@ -177,10 +177,10 @@ impl Store {
         limit: i64,
         status: Option<&str>,
     ) -> anyhow::Result<Vec<Subscriber>> {
-        let rows: Vec<SubscriberRow> = sqlx::query_as(
+        let rows: Vec<SubscriberRow> = sqlx::query_as(self.sql(
             "SELECT id, email, name, status FROM subscribers
              WHERE id > ? AND (? IS NULL OR status = ?) ORDER BY id LIMIT ?",
-        )
+        ))
         .bind(after)
         .bind(status)
         .bind(status)
@@ -191,10 +191,11 @@ impl Store {
     }
 
     pub async fn subscribers(&self) -> anyhow::Result<Vec<Subscriber>> {
-        let rows: Vec<SubscriberRow> =
-            sqlx::query_as("SELECT id, email, name, status FROM subscribers ORDER BY email")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<SubscriberRow> = sqlx::query_as(
+            self.sql("SELECT id, email, name, status FROM subscribers ORDER BY email"),
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.into_iter().filter_map(subscriber_from_row).collect())
     }
 }
