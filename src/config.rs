@@ -569,13 +569,14 @@ impl Config {
                 "must be a dotted name like weekly.example.com".into(),
             );
         }
-        if !self.database.url.starts_with("sqlite:") {
+        let db = &self.database.url;
+        if !["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|p| db.starts_with(p))
+        {
             return err(
                 "database.url",
-                format!(
-                    "`{}` is not supported yet: use sqlite://PATH",
-                    self.database.url
-                ),
+                format!("`{db}` is neither sqlite://PATH nor postgres://USER@HOST/DATABASE"),
             );
         }
         let f = &self.fetch;

@@ -666,6 +666,9 @@ pub struct NothingToPublish {
 /// the stored edition untouched.
 pub async fn publish(app: &App, now: DateTime<Utc>) -> anyhow::Result<Published> {
     let key = app.edition_key(now).to_string();
+    // Several processes on one PostgreSQL database: one builds, the others
+    // wait here and then find the edition published.
+    let _building = app.store.lock_edition(&key).await?;
     if let Some(edition) = app.store.edition(&key).await? {
         tracing::info!(edition = %key, "edition already published; nothing new created");
         return Ok(Published {

@@ -1,5 +1,11 @@
-use super::Store;
+use super::{Backend, Store};
 use crate::assemble::Digest;
+use sha2::Digest as _;
+
+/// Held while an edition is built; see `Store::lock_edition`.
+pub struct EditionLock {
+    _conn: sqlx::pool::PoolConnection<sqlx::Any>,
+}
 
 #[derive(Debug, Clone)]
 pub struct StoredEdition {
@@ -29,6 +35,29 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(edition_from_row).transpose()
+    }
+
+    /// On PostgreSQL, waits for and takes a lock on building `key`'s
+    /// edition, held until the guard is dropped: with several processes on
+    /// one database, exactly one builds each edition, and the others find
+    /// it published when they get the lock. SQLite has one process, and
+    /// `None` is returned at once.
+    pub async fn lock_edition(&self, key: &str) -> anyhow::Result<Option<EditionLock>> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let mut conn = self.pool.acquire().await?;
+        // A session lock lives as long as its connection; closing the
+        // connection when the guard drops releases it even if the build
+        // failed half-way.
+        conn.close_on_drop();
+        let digest = sha2::Sha256::digest(format!("roundup:edition:{key}").as_bytes());
+        let id = i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+        sqlx::query(self.sql("SELECT pg_advisory_lock(?)"))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(Some(EditionLock { _conn: conn }))
     }
 
     /// The most recently published edition.

@@ -138,13 +138,13 @@ impl Store {
             Backend::Postgres => self.sql(CLAIM_POSTGRES),
         };
         let rows: Vec<(i64, i64, i64, Option<i64>)> = sqlx::query_as(sql)
-        .bind(now + lease_secs)
-        .bind(now)
-        .bind(edition_id)
-        .bind(limit as i64)
-        .bind(owner)
-        .fetch_all(&self.pool)
-        .await?;
+            .bind(now + lease_secs)
+            .bind(now)
+            .bind(edition_id)
+            .bind(limit as i64)
+            .bind(owner)
+            .fetch_all(&self.pool)
+            .await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
