@@ -10,6 +10,7 @@ use roundup::deliver::{DeliveryJob, DeliveryReport, SmtpMailer, deliver_edition}
 use roundup::domain::{EmailAddress, Section};
 use roundup::render::Renderer;
 use roundup::store::{Store, StoredEdition, now_ts};
+use support::db::TestDb;
 use support::{Faults, SmtpSink};
 
 fn digest(key: &str) -> Digest {
@@ -39,17 +40,14 @@ fn address(i: usize) -> String {
 }
 
 struct Setup {
-    _dir: tempfile::TempDir,
+    _db: TestDb,
     store: Store,
     edition: StoredEdition,
     renderer: Renderer,
 }
 
-async fn setup(subscribers: usize) -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
-        .await
-        .unwrap();
+async fn setup(db: TestDb, subscribers: usize) -> Setup {
+    let store = Store::connect(&db.url).await.unwrap();
     for i in 0..subscribers {
         store
             .add_subscriber(&EmailAddress::parse(&address(i)).unwrap(), None, now_ts())
@@ -69,7 +67,7 @@ async fn setup(subscribers: usize) -> Setup {
         None,
     );
     Setup {
-        _dir: dir,
+        _db: db,
         store,
         edition,
         renderer,
@@ -129,10 +127,9 @@ impl Setup {
     }
 }
 
-#[tokio::test]
-async fn refusals_and_dropped_connections_still_deliver_each_message_exactly_once() {
+async fn refusals_and_dropped_connections_still_deliver_each_message_exactly_once(db: TestDb) {
     let n = 300;
-    let t = setup(n).await;
+    let t = setup(db, n).await;
     let sink = SmtpSink::start_with(Faults {
         transient: 0.20,
         drop: 0.05,
@@ -153,17 +150,16 @@ async fn refusals_and_dropped_connections_still_deliver_each_message_exactly_onc
         );
     }
     // The faults did happen: some rows needed more than one attempt.
-    let tried: i64 = sqlx::query_scalar("SELECT SUM(attempts) FROM deliveries")
+    let tried: i64 = sqlx::query_scalar("SELECT CAST(SUM(attempts) AS BIGINT) FROM deliveries")
         .fetch_one(t.store.pool())
         .await
         .unwrap();
     assert!(tried > n as i64 + 30, "{tried} attempts for {n} rows");
 }
 
-#[tokio::test]
-async fn refused_recipients_bounce_are_suppressed_and_the_rest_go_through() {
+async fn refused_recipients_bounce_are_suppressed_and_the_rest_go_through(db: TestDb) {
     let n = 40;
-    let t = setup(n).await;
+    let t = setup(db, n).await;
     let sink = SmtpSink::start_with(Faults {
         reject: vec![address(3), address(17)],
         ..Default::default()
@@ -203,10 +199,9 @@ async fn refused_recipients_bounce_are_suppressed_and_the_rest_go_through() {
     );
 }
 
-#[tokio::test]
-async fn a_relay_that_is_down_opens_the_breaker_and_sending_resumes_after_the_cool_down() {
+async fn a_relay_that_is_down_opens_the_breaker_and_sending_resumes_after_the_cool_down(db: TestDb) {
     let n = 60;
-    let t = setup(n).await;
+    let t = setup(db, n).await;
     let sink = SmtpSink::start_with(Faults::down()).await;
     let m = mailer(sink.port, 2);
     let s = DeliverySettings {
@@ -245,10 +240,9 @@ async fn a_relay_that_is_down_opens_the_breaker_and_sending_resumes_after_the_co
     assert_eq!(sink.per_recipient().len(), n);
 }
 
-#[tokio::test]
-async fn rows_held_by_a_dead_worker_go_back_to_the_queue_when_its_lease_runs_out() {
+async fn rows_held_by_a_dead_worker_go_back_to_the_queue_when_its_lease_runs_out(db: TestDb) {
     let n = 20;
-    let t = setup(n).await;
+    let t = setup(db, n).await;
     // A worker claimed half the rows ten seconds ago, with a one-second
     // lease, and died.
     let held = t
@@ -270,10 +264,9 @@ async fn rows_held_by_a_dead_worker_go_back_to_the_queue_when_its_lease_runs_out
     assert!(live.is_empty(), "nothing left to claim");
 }
 
-#[tokio::test]
-async fn roundup_retry_requeues_rows_that_gave_up() {
+async fn roundup_retry_requeues_rows_that_gave_up(db: TestDb) {
     let n = 10;
-    let t = setup(n).await;
+    let t = setup(db, n).await;
     let sink = SmtpSink::start_with(Faults::down()).await;
     let m = mailer(sink.port, 2);
     let s = DeliverySettings {
@@ -294,9 +287,8 @@ async fn roundup_retry_requeues_rows_that_gave_up() {
     assert_eq!(report.counts.sent, n as i64);
 }
 
-#[tokio::test]
-async fn transient_failures_give_up_at_the_age_limit() {
-    let t = setup(6).await;
+async fn transient_failures_give_up_at_the_age_limit(db: TestDb) {
+    let t = setup(db, 6).await;
     let sink = SmtpSink::start_with(Faults::down()).await;
     let s = DeliverySettings {
         max_age_secs: 0,
@@ -309,10 +301,9 @@ async fn transient_failures_give_up_at_the_age_limit() {
 
 /// lettre #743: a pooled connection the relay closed while idle must be
 /// replaced, not turned into a failed delivery.
-#[tokio::test]
-async fn a_pooled_connection_the_server_closed_is_replaced_not_failed() {
+async fn a_pooled_connection_the_server_closed_is_replaced_not_failed(db: TestDb) {
     let n = 15;
-    let t = setup(n).await;
+    let t = setup(db, n).await;
     let sink = SmtpSink::start_with(Faults {
         close_after_each: true,
         ..Default::default()
@@ -327,9 +318,8 @@ async fn a_pooled_connection_the_server_closed_is_replaced_not_failed() {
     assert_eq!(sink.per_recipient().len(), n);
 }
 
-#[tokio::test]
-async fn publishing_twice_fans_out_once() {
-    let t = setup(25).await;
+async fn publishing_twice_fans_out_once(db: TestDb) {
+    let t = setup(db, 25).await;
     let (again, created) = t
         .store
         .publish_edition(&digest("2026-W47"), &[], now_ts())
@@ -342,3 +332,15 @@ async fn publishing_twice_fans_out_once() {
         25
     );
 }
+
+// Every scenario above, on SQLite and on PostgreSQL.
+on_each_database!(
+    refusals_and_dropped_connections_still_deliver_each_message_exactly_once,
+    refused_recipients_bounce_are_suppressed_and_the_rest_go_through,
+    a_relay_that_is_down_opens_the_breaker_and_sending_resumes_after_the_cool_down,
+    rows_held_by_a_dead_worker_go_back_to_the_queue_when_its_lease_runs_out,
+    roundup_retry_requeues_rows_that_gave_up,
+    transient_failures_give_up_at_the_age_limit,
+    a_pooled_connection_the_server_closed_is_replaced_not_failed,
+    publishing_twice_fans_out_once,
+);
