@@ -199,7 +199,9 @@ async fn refused_recipients_bounce_are_suppressed_and_the_rest_go_through(db: Te
     );
 }
 
-async fn a_relay_that_is_down_opens_the_breaker_and_sending_resumes_after_the_cool_down(db: TestDb) {
+async fn a_relay_that_is_down_opens_the_breaker_and_sending_resumes_after_the_cool_down(
+    db: TestDb,
+) {
     let n = 60;
     let t = setup(db, n).await;
     let sink = SmtpSink::start_with(Faults::down()).await;

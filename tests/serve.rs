@@ -9,6 +9,7 @@ use roundup::config::Config;
 use roundup::pipeline::App;
 use roundup::store::Store;
 use std::net::SocketAddr;
+use support::db::TestDb;
 use support::{Faults, SmtpSink};
 use tokio_util::sync::CancellationToken;
 
@@ -68,6 +69,7 @@ impl Default for Options {
 }
 
 struct TestApp {
+    _db: TestDb,
     addr: SocketAddr,
     sink: SmtpSink,
     dir: tempfile::TempDir,
@@ -77,7 +79,7 @@ struct TestApp {
     config: Config,
 }
 
-fn write_config(dir: &std::path::Path, smtp_port: u16, o: &Options) -> Config {
+fn write_config(dir: &std::path::Path, db: &TestDb, smtp_port: u16, o: &Options) -> Config {
     std::fs::write(dir.join("tech.xml"), rss(4)).unwrap();
     std::fs::write(dir.join("biz.json"), business(2)).unwrap();
     let mut subs = String::new();
@@ -98,7 +100,7 @@ timezone = "Europe/Berlin"
 secret = "serve-test-secret-0123456789"
 
 [database]
-url = "sqlite://{db}"
+url = "{db}"
 
 [archive]
 enabled = true
@@ -138,7 +140,7 @@ section = "business"
 
 {subs}
 "#,
-        db = dir.join("roundup.db").display(),
+        db = db.url,
         archive = dir.join("archive").display(),
         pool = o.pool_size,
         publish = o.publish,
@@ -164,10 +166,10 @@ async fn start(
     (addr, stop, serving)
 }
 
-async fn spawn_app(o: Options) -> TestApp {
+async fn spawn_app(db: TestDb, o: Options) -> TestApp {
     let sink = SmtpSink::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), o.smtp_port.unwrap_or(sink.port), &o);
+    let config = write_config(dir.path(), &db, o.smtp_port.unwrap_or(sink.port), &o);
     let (addr, stop, serving) = start(config.clone()).await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -177,6 +179,7 @@ async fn spawn_app(o: Options) -> TestApp {
         addr,
         sink,
         dir,
+        _db: db,
         stop,
         serving,
         http,
@@ -268,9 +271,8 @@ fn unsubscribe_token(app: &TestApp, id: i64, email: &str) -> String {
 
 // ------------------------------------------------------------ health
 
-#[tokio::test]
-async fn health_readiness_and_metrics() {
-    let app = spawn_app(Options::default()).await;
+async fn health_readiness_and_metrics(db: TestDb) {
+    let app = spawn_app(db, Options::default()).await;
     let r = app.get("/healthz").await;
     assert_eq!(r.status(), 200);
     let r = app.get("/readyz").await;
@@ -309,16 +311,18 @@ async fn health_readiness_and_metrics() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn readiness_fails_when_the_relay_is_unreachable() {
+async fn readiness_fails_when_the_relay_is_unreachable(db: TestDb) {
     // A port nothing listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let app = spawn_app(Options {
-        smtp_port: Some(port),
-        ..Default::default()
-    })
+    let app = spawn_app(
+        db,
+        Options {
+            smtp_port: Some(port),
+            ..Default::default()
+        },
+    )
     .await;
     let r = app.get("/readyz").await;
     assert_eq!(r.status(), 503);
@@ -341,9 +345,8 @@ async fn readiness_fails_when_the_relay_is_unreachable() {
 
 // ------------------------------------------------------------ unsubscribe
 
-#[tokio::test]
-async fn a_get_only_asks_and_each_one_click_body_unsubscribes() {
-    let app = spawn_app(Options::default()).await;
+async fn a_get_only_asks_and_each_one_click_body_unsubscribes(db: TestDb) {
+    let app = spawn_app(db, Options::default()).await;
     let bodies: [(&str, Option<&str>, Vec<u8>); 3] = [
         (
             "reader0@example.com",
@@ -392,9 +395,8 @@ async fn a_get_only_asks_and_each_one_click_body_unsubscribes() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn forged_and_tampered_unsubscribe_tokens_get_400_and_reveal_nothing() {
-    let app = spawn_app(Options::default()).await;
+async fn forged_and_tampered_unsubscribe_tokens_get_400_and_reveal_nothing(db: TestDb) {
+    let app = spawn_app(db, Options::default()).await;
     let sub = app.subscriber("reader0@example.com").await;
     let good = unsubscribe_token(&app, sub.id, "reader0@example.com");
     let mut tampered = good.clone();
@@ -448,9 +450,8 @@ fn confirm_link(message: &[u8]) -> String {
     text[start..].split_whitespace().next().unwrap().to_string()
 }
 
-#[tokio::test]
-async fn double_opt_in_from_sign_up_to_confirmation() {
-    let app = spawn_app(Options::default()).await;
+async fn double_opt_in_from_sign_up_to_confirmation(db: TestDb) {
+    let app = spawn_app(db, Options::default()).await;
     let form = [("email", "new.reader@example.com"), ("name", "New Reader")];
     let r = app
         .http
@@ -531,9 +532,8 @@ async fn double_opt_in_from_sign_up_to_confirmation() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn sign_ups_are_rate_limited_per_address_and_bad_addresses_refused() {
-    let app = spawn_app(Options::default()).await;
+async fn sign_ups_are_rate_limited_per_address_and_bad_addresses_refused(db: TestDb) {
+    let app = spawn_app(db, Options::default()).await;
     let r = app
         .http
         .post(app.url("/subscribe"))
@@ -565,9 +565,8 @@ async fn sign_ups_are_rate_limited_per_address_and_bad_addresses_refused() {
 
 // ------------------------------------------------------------ admin API
 
-#[tokio::test]
-async fn the_admin_api_wants_the_bearer_token() {
-    let app = spawn_app(Options::default()).await;
+async fn the_admin_api_wants_the_bearer_token(db: TestDb) {
+    let app = spawn_app(db, Options::default()).await;
     let no_token = app
         .http
         .get(app.url("/api/subscribers"))
@@ -624,10 +623,9 @@ async fn the_admin_api_wants_the_bearer_token() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn editors_manage_subscribers_feeds_and_steering_through_the_api() {
+async fn editors_manage_subscribers_feeds_and_steering_through_the_api(db: TestDb) {
     use reqwest::Method;
-    let app = spawn_app(Options::default()).await;
+    let app = spawn_app(db, Options::default()).await;
     let r = app
         .api(Method::POST, "/subscribers")
         .json(&serde_json::json!({"email": "ops@example.com", "name": "Ops"}))
@@ -778,10 +776,9 @@ async fn editors_manage_subscribers_feeds_and_steering_through_the_api() {
 
 /// The whole editor's path: preview, a test to themselves, then the real
 /// send, which reaches every subscriber once however often it is asked for.
-#[tokio::test]
-async fn an_editor_previews_tests_and_sends_through_the_api() {
+async fn an_editor_previews_tests_and_sends_through_the_api(db: TestDb) {
     use reqwest::Method;
-    let app = spawn_app(Options::default()).await;
+    let app = spawn_app(db, Options::default()).await;
     app.wait_refreshed().await;
     let preview = app.api(Method::GET, "/preview").send().await.unwrap();
     assert_eq!(preview.status(), 200);
@@ -917,14 +914,16 @@ async fn an_editor_previews_tests_and_sends_through_the_api() {
 
 /// A publish slot that fell due a moment before the service started is
 /// caught up at start: the edition goes out with no one asking.
-#[tokio::test]
-async fn a_publish_slot_missed_just_now_is_caught_up_at_start() {
-    let app = spawn_app(Options {
-        // Every minute: the latest slot is under a minute old.
-        publish: "0 * * * * *",
-        catch_up_secs: 3600,
-        ..Default::default()
-    })
+async fn a_publish_slot_missed_just_now_is_caught_up_at_start(db: TestDb) {
+    let app = spawn_app(
+        db,
+        Options {
+            // Every minute: the latest slot is under a minute old.
+            publish: "0 * * * * *",
+            catch_up_secs: 3600,
+            ..Default::default()
+        },
+    )
     .await;
     app.wait_for_messages(3).await;
     let store = app.store().await;
@@ -933,9 +932,8 @@ async fn a_publish_slot_missed_just_now_is_caught_up_at_start() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_publish_slot_missed_long_ago_is_skipped_not_sent_late() {
-    let app = spawn_app(Options::default()).await;
+async fn a_publish_slot_missed_long_ago_is_skipped_not_sent_late(db: TestDb) {
+    let app = spawn_app(db, Options::default()).await;
     // The start-up pass has run once the refresh shows up in the store.
     let store = app.store().await;
     for _ in 0..200 {
@@ -977,13 +975,15 @@ async fn a_publish_slot_missed_long_ago_is_skipped_not_sent_late() {
 /// SIGTERM in the middle of a send: what was on the wire finishes, what was
 /// not goes back to the queue, and the next start sends the rest. Every
 /// subscriber ends up with exactly one copy.
-#[tokio::test]
-async fn a_shutdown_in_the_middle_of_a_send_loses_nothing() {
-    let app = spawn_app(Options {
-        subscribers: 40,
-        pool_size: 2,
-        ..Default::default()
-    })
+async fn a_shutdown_in_the_middle_of_a_send_loses_nothing(db: TestDb) {
+    let app = spawn_app(
+        db,
+        Options {
+            subscribers: 40,
+            pool_size: 2,
+            ..Default::default()
+        },
+    )
     .await;
     app.sink.set_faults(Faults {
         delay_ms: 100,
@@ -1030,12 +1030,12 @@ async fn a_shutdown_in_the_middle_of_a_send_loses_nothing() {
 
 /// Two services on one database, both catching up the same slot at start:
 /// one edition, one copy per subscriber.
-#[tokio::test]
-async fn two_services_firing_the_same_slot_publish_and_send_once() {
+async fn two_services_firing_the_same_slot_publish_and_send_once(db: TestDb) {
     let sink = SmtpSink::start().await;
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(
         dir.path(),
+        &db,
         sink.port,
         &Options {
             publish: "0 * * * * *",
@@ -1162,3 +1162,20 @@ async fn the_binary_serves_the_demo_and_stops_cleanly_on_sigterm() {
         assert!(has(m), "no `{m}` line in\n{log}");
     }
 }
+
+// Every scenario above but the binary one, on SQLite and on PostgreSQL.
+on_each_database!(
+    health_readiness_and_metrics,
+    readiness_fails_when_the_relay_is_unreachable,
+    a_get_only_asks_and_each_one_click_body_unsubscribes,
+    forged_and_tampered_unsubscribe_tokens_get_400_and_reveal_nothing,
+    double_opt_in_from_sign_up_to_confirmation,
+    sign_ups_are_rate_limited_per_address_and_bad_addresses_refused,
+    the_admin_api_wants_the_bearer_token,
+    editors_manage_subscribers_feeds_and_steering_through_the_api,
+    an_editor_previews_tests_and_sends_through_the_api,
+    a_publish_slot_missed_just_now_is_caught_up_at_start,
+    a_publish_slot_missed_long_ago_is_skipped_not_sent_late,
+    a_shutdown_in_the_middle_of_a_send_loses_nothing,
+    two_services_firing_the_same_slot_publish_and_send_once,
+);
