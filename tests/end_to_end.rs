@@ -8,6 +8,7 @@ use mail_parser::MessageParser;
 use roundup::config::Config;
 use roundup::pipeline::{self, App, FeedOutcome};
 use support::SmtpSink;
+use support::db::TestDb;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -107,7 +108,7 @@ async fn feeds_server() -> MockServer {
     server
 }
 
-fn config(dir: &std::path::Path, feeds: &str, smtp_port: u16) -> Config {
+fn config(dir: &std::path::Path, db: &TestDb, feeds: &str, smtp_port: u16) -> Config {
     let text = format!(
         r#"
 [newsletter]
@@ -119,7 +120,7 @@ timezone = "UTC"
 secret = "test-secret"
 
 [database]
-url = "sqlite://{db}"
+url = "{db}"
 
 [delivery]
 transport = "smtp"
@@ -156,19 +157,18 @@ name = "Grace Hopper"
 [[subscribers]]
 email = "alan@example.net"
 "#,
-        db = dir.join("test.db").display(),
+        db = db.url,
     );
     let path = dir.join("roundup.toml");
     std::fs::write(&path, &text).unwrap();
     Config::from_toml(&text, &path, &[]).unwrap()
 }
 
-#[tokio::test]
-async fn one_edition_end_to_end_then_nothing_twice() {
+async fn one_edition_end_to_end_then_nothing_twice(db: TestDb) {
     let tmp = tempfile::tempdir().unwrap();
     let feeds = feeds_server().await;
     let smtp = SmtpSink::start().await;
-    let app = App::new(config(tmp.path(), &feeds.uri(), smtp.port))
+    let app = App::new(config(tmp.path(), &db, &feeds.uri(), smtp.port))
         .await
         .unwrap();
 
@@ -251,12 +251,11 @@ async fn one_edition_end_to_end_then_nothing_twice() {
     assert_eq!(smtp.received().len(), 3);
 }
 
-#[tokio::test]
-async fn an_unreachable_feed_is_reported_and_the_edition_still_goes_out() {
+async fn an_unreachable_feed_is_reported_and_the_edition_still_goes_out(db: TestDb) {
     let tmp = tempfile::tempdir().unwrap();
     let feeds = feeds_server().await;
     let smtp = SmtpSink::start().await;
-    let mut cfg = config(tmp.path(), &feeds.uri(), smtp.port);
+    let mut cfg = config(tmp.path(), &db, &feeds.uri(), smtp.port);
     // Nothing listens on port 9 of loopback.
     cfg.feeds[3].url = "http://127.0.0.1:9/feed.xml".into();
     let app = App::new(cfg).await.unwrap();
@@ -276,3 +275,9 @@ async fn an_unreachable_feed_is_reported_and_the_edition_still_goes_out() {
     assert_eq!(bad.consecutive_errors, 1);
     assert!(bad.next_check_at.is_some());
 }
+
+// Both scenarios, on SQLite and on PostgreSQL.
+on_each_database!(
+    one_edition_end_to_end_then_nothing_twice,
+    an_unreachable_feed_is_reported_and_the_edition_still_goes_out,
+);

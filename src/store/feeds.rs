@@ -143,17 +143,25 @@ impl Store {
         retry_after_secs: Option<i64>,
         now: i64,
     ) -> anyhow::Result<()> {
-        sqlx::query(self.sql("UPDATE feeds SET consecutive_errors = consecutive_errors + 1, last_error = ?1, last_fetch_at = ?2,
-                 next_check_at = ?2 + MAX(COALESCE(?3, 0), MIN(86400, 300 * (1 << MIN(consecutive_errors, 10)))),
-                 last_status = 'error', failing_since = COALESCE(failing_since, ?2)
-             WHERE id = ?4"),
-        )
+        let mut tx = self.pool.begin().await?;
+        let errors: i64 = sqlx::query_scalar(self.sql(
+            "UPDATE feeds SET consecutive_errors = consecutive_errors + 1, last_error = ?, last_fetch_at = ?,
+                 last_status = 'error', failing_since = COALESCE(failing_since, ?)
+             WHERE id = ? RETURNING consecutive_errors",
+        ))
         .bind(error)
         .bind(now)
-        .bind(retry_after_secs)
+        .bind(now)
         .bind(feed_id)
-        .execute(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        let wait = retry_after_secs.unwrap_or(0).max(backoff_secs(errors));
+        sqlx::query(self.sql("UPDATE feeds SET next_check_at = ? WHERE id = ?"))
+            .bind(now + wait)
+            .bind(feed_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -208,5 +216,25 @@ impl Store {
                 failing_since: r.13.map(from_ts),
             })
             .collect())
+    }
+}
+
+/// After the n-th failure in a row: 5 minutes, doubling, at most a day.
+fn backoff_secs(failures: i64) -> i64 {
+    (300i64 << (failures - 1).clamp(0, 10)).min(86_400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_secs;
+
+    #[test]
+    fn failing_feeds_back_off_from_five_minutes_to_a_day() {
+        assert_eq!(backoff_secs(1), 300);
+        assert_eq!(backoff_secs(2), 600);
+        assert_eq!(backoff_secs(5), 4_800);
+        assert_eq!(backoff_secs(9), 76_800);
+        assert_eq!(backoff_secs(10), 86_400);
+        assert_eq!(backoff_secs(1_000), 86_400);
     }
 }
