@@ -5,6 +5,11 @@ with SIGKILL mid-send three times and restarted each time. Then we count
 what each subscriber got.
 
     python3 bench/delivery_crash.py [--subscribers 2000] [--kills 3]
+    python3 bench/delivery_crash.py --database-url postgres://... --processes 3
+
+With --processes, that many `roundup run` processes share the ledger (which
+needs PostgreSQL), and each kill takes down one of them while the others go
+on; a replacement starts for the next round.
 
 Needs `cargo build --release` and `pip install aiosmtpd`. Exit status 1 if
 anyone is missing the edition, or if the duplicates exceed the messages that
@@ -56,8 +61,10 @@ class Recorder:
             return len(self.got)
 
 
-def config(port, lease):
+def config(port, lease, database_url):
     demo = open(os.path.join(ROOT, "config", "demo.toml")).read()
+    if database_url:
+        demo = demo.replace('url = "sqlite://data/demo.db"', f'url = "{database_url}"')
     demo = re.sub(r"\[\[subscribers\]\][^\[]*", "", demo)
     demo = demo.replace('transport = "outbox"', 'transport = "smtp"')
     demo = demo.replace("[delivery]", f"[delivery]\nlease_secs = {lease}\nretry_after_secs = 0", 1)
@@ -73,7 +80,11 @@ def main():
     ap.add_argument("--jitter-ms", type=float, default=0.0,
                     help="kill this long (random, up to) after the mark instead of at once; "
                          "0 kills right after the server stored a message, the worst moment")
+    ap.add_argument("--database-url", default="", help="default: the demo's SQLite file")
+    ap.add_argument("--processes", type=int, default=1, help="roundup processes sending at once")
     a = ap.parse_args()
+    if a.processes > 1 and not a.database_url.startswith("postgres"):
+        sys.exit("several processes share a ledger on PostgreSQL: pass --database-url postgres://...")
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} is missing: run cargo build --release first")
 
@@ -87,7 +98,7 @@ def main():
     try:
         shutil.copytree(os.path.join(ROOT, "config"), os.path.join(work, "config"))
         with open(os.path.join(work, "config", "crash.toml"), "w") as f:
-            f.write(config(port, a.lease))
+            f.write(config(port, a.lease, a.database_url))
         emails = [f"reader{i}@example.com" for i in range(a.subscribers)]
         with open(os.path.join(work, "subs.csv"), "w", newline="") as f:
             w = csv.writer(f)
@@ -101,22 +112,29 @@ def main():
 
         step = a.subscribers // (a.kills + 1)
         kills = []
+        running = []
         for k in range(a.kills):
             target = step * (k + 1)
-            p = subprocess.Popen(cmd + ["run"], cwd=work, env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            while rec.count() < target and p.poll() is None:
+            running = [p for p in running if p.poll() is None]
+            while len(running) < a.processes:
+                running.append(subprocess.Popen(cmd + ["run"], cwd=work, env=env,
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            while rec.count() < target and any(p.poll() is None for p in running):
                 time.sleep(0.002)
             if a.jitter_ms:
                 time.sleep(random.uniform(0, a.jitter_ms) / 1000)
-            if p.poll() is not None:
-                # It finished (or was waiting on leases) before the mark: try again.
+            alive = [p for p in running if p.poll() is None]
+            if not alive:
+                # They finished (or were waiting on leases) before the mark: try again.
                 time.sleep(a.lease + 1)
                 continue
-            p.send_signal(signal.SIGKILL)
-            p.wait()
+            victim = random.choice(alive)
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
             kills.append(rec.count())
-            print(f"kill {len(kills)}: SIGKILL after {kills[-1]} messages had arrived")
+            print(f"kill {len(kills)}: SIGKILL to one of {len(alive)} processes after {kills[-1]} messages had arrived")
+        for p in running:
+            p.wait()
         # Restart until the ledger is drained: rows the dead processes held
         # come back once their leases run out.
         for _ in range(30):
