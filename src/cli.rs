@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::domain::EmailAddress;
 use crate::measure::Output;
 use crate::pipeline::{self, App, BuildMode, FeedOutcome};
-use crate::store::{AddOutcome, now_ts};
+use crate::store::{AddOutcome, FeedHealth, now_ts};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -651,20 +651,16 @@ async fn cmd_feeds(app: &App) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| "never".into())
     };
     for f in &feeds {
-        let status = if f.disabled {
-            format!("disabled since {} (gone)", fmt(f.last_fetch_at))
-        } else if f.consecutive_errors > 0 {
-            format!(
+        let status = match f.health() {
+            FeedHealth::Gone => format!("disabled since {} (gone)", fmt(f.last_fetch_at)),
+            FeedHealth::Failing => format!(
                 "failing since {} ({} error(s) in a row)",
                 fmt(f.failing_since.or(f.last_fetch_at)),
                 f.consecutive_errors
-            )
-        } else {
-            match f.last_status.as_deref() {
-                Some("not_modified") => "not modified".to_string(),
-                Some(_) => "ok".to_string(),
-                None => "not fetched yet".to_string(),
-            }
+            ),
+            FeedHealth::NotModified => "not modified".to_string(),
+            FeedHealth::Ok => "ok".to_string(),
+            FeedHealth::NotFetched => "not fetched yet".to_string(),
         };
         println!("{} <{}>", f.name, f.url);
         if let Some(moved) = &f.fetch_url {

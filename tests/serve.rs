@@ -206,6 +206,21 @@ impl TestApp {
             .bearer_auth(TOKEN)
     }
 
+    /// An admin route with no body.
+    async fn api_call(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
+        self.api(method, path).send().await.unwrap()
+    }
+
+    /// An admin route with a JSON body.
+    async fn api_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.api(method, path).json(&body).send().await.unwrap()
+    }
+
     /// GET an admin route and read its JSON.
     async fn api_get(&self, path: &str) -> serde_json::Value {
         let r = self.api(reqwest::Method::GET, path).send().await.unwrap();
@@ -614,11 +629,7 @@ async fn the_admin_api_wants_the_bearer_token(db: TestDb) {
             .unwrap();
         assert_eq!(r.status(), 401, "{path}");
     }
-    let ok = app
-        .api(reqwest::Method::GET, "/subscribers")
-        .send()
-        .await
-        .unwrap();
+    let ok = app.api_call(reqwest::Method::GET, "/subscribers").await;
     assert_eq!(ok.status(), 200);
     app.stop().await;
 }
@@ -627,18 +638,20 @@ async fn editors_manage_subscribers_feeds_and_steering_through_the_api(db: TestD
     use reqwest::Method;
     let app = spawn_app(db, Options::default()).await;
     let r = app
-        .api(Method::POST, "/subscribers")
-        .json(&serde_json::json!({"email": "ops@example.com", "name": "Ops"}))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::POST,
+            "/subscribers",
+            serde_json::json!({"email": "ops@example.com", "name": "Ops"}),
+        )
+        .await;
     assert_eq!(r.status(), 201);
     let r = app
-        .api(Method::POST, "/subscribers")
-        .json(&serde_json::json!({"email": "nope"}))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::POST,
+            "/subscribers",
+            serde_json::json!({"email": "nope"}),
+        )
+        .await;
     assert_eq!(r.status(), 400);
     let csv = "email,name\nimported@example.com,Imp\nbad-address,Bad\nreader0@example.com,\n";
     let r = app
@@ -654,16 +667,12 @@ async fn editors_manage_subscribers_feeds_and_steering_through_the_api(db: TestD
     assert_eq!(report["existing"], 1);
     assert_eq!(report["rejected"][0]["line"], 3);
     let r = app
-        .api(Method::DELETE, "/subscribers/ops@example.com")
-        .send()
-        .await
-        .unwrap();
+        .api_call(Method::DELETE, "/subscribers/ops@example.com")
+        .await;
     assert_eq!(r.status(), 200);
     let r = app
-        .api(Method::DELETE, "/subscribers/ops@example.com")
-        .send()
-        .await
-        .unwrap();
+        .api_call(Method::DELETE, "/subscribers/ops@example.com")
+        .await;
     assert_eq!(r.status(), 404);
     let list: serde_json::Value = app.api_get("/subscribers").await;
     let status_of = |e: &str| {
@@ -729,36 +738,37 @@ async fn editors_manage_subscribers_feeds_and_steering_through_the_api(db: TestD
 
     // Pin and block.
     let r = app
-        .api(Method::POST, "/pins")
-        .json(&serde_json::json!({"url": "https://news.example.com/passkeys"}))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::POST,
+            "/pins",
+            serde_json::json!({"url": "https://news.example.com/passkeys"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let pinned: serde_json::Value = r.json().await.unwrap();
     assert_eq!(pinned["outcome"], "pinned");
     let r = app
-        .api(Method::POST, "/blocks")
-        .json(&serde_json::json!({"source": "Business Test"}))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::POST,
+            "/blocks",
+            serde_json::json!({"source": "Business Test"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let r = app
-        .api(Method::POST, "/blocks")
-        .json(&serde_json::json!({"source": "No Such Feed"}))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::POST,
+            "/blocks",
+            serde_json::json!({"source": "No Such Feed"}),
+        )
+        .await;
     assert_eq!(r.status(), 400);
     let steering: serde_json::Value = app.api_get("/steering").await;
     assert_eq!(steering["pins"][0], "https://news.example.com/passkeys");
     assert_eq!(steering["blocked_feeds"].as_array().unwrap().len(), 1);
     let r = app
-        .api(Method::DELETE, "/blocks?source=Business%20Test")
-        .send()
-        .await
-        .unwrap();
+        .api_call(Method::DELETE, "/blocks?source=Business%20Test")
+        .await;
     let unblocked: serde_json::Value = r.json().await.unwrap();
     assert_eq!(unblocked["changed"], true);
     let r = app
@@ -780,7 +790,7 @@ async fn an_editor_previews_tests_and_sends_through_the_api(db: TestDb) {
     use reqwest::Method;
     let app = spawn_app(db, Options::default()).await;
     app.wait_refreshed().await;
-    let preview = app.api(Method::GET, "/preview").send().await.unwrap();
+    let preview = app.api_call(Method::GET, "/preview").await;
     assert_eq!(preview.status(), 200);
     assert!(
         preview.headers()["content-type"]
@@ -795,11 +805,12 @@ async fn an_editor_previews_tests_and_sends_through_the_api(db: TestDb) {
     );
 
     let r = app
-        .api(Method::POST, "/test")
-        .json(&serde_json::json!({"to": "editor@example.com"}))
-        .send()
-        .await
-        .unwrap();
+        .api_json(
+            Method::POST,
+            "/test",
+            serde_json::json!({"to": "editor@example.com"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     app.wait_for_messages(1).await;
     let test = &app.sink.received()[0];
@@ -810,7 +821,7 @@ async fn an_editor_previews_tests_and_sends_through_the_api(db: TestDb) {
         "a test publishes nothing"
     );
 
-    let r = app.api(Method::POST, "/send").send().await.unwrap();
+    let r = app.api_call(Method::POST, "/send").await;
     assert_eq!(r.status(), 202);
     let sent: serde_json::Value = r.json().await.unwrap();
     assert_eq!(sent["created"], true);
@@ -818,10 +829,8 @@ async fn an_editor_previews_tests_and_sends_through_the_api(db: TestDb) {
     app.wait_for_messages(4).await;
     // Asked again: the same edition, nothing new.
     let again: serde_json::Value = app
-        .api(Method::POST, "/send")
-        .send()
+        .api_call(Method::POST, "/send")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -846,16 +855,12 @@ async fn an_editor_previews_tests_and_sends_through_the_api(db: TestDb) {
     let current: serde_json::Value = app.api_get("/deliveries").await;
     assert_eq!(current["edition"], key.as_str());
     let missing = app
-        .api(Method::GET, "/editions/2001-W01/deliveries")
-        .send()
-        .await
-        .unwrap();
+        .api_call(Method::GET, "/editions/2001-W01/deliveries")
+        .await;
     assert_eq!(missing.status(), 404);
     let invalid = app
-        .api(Method::GET, "/editions/nonsense/deliveries")
-        .send()
-        .await
-        .unwrap();
+        .api_call(Method::GET, "/editions/nonsense/deliveries")
+        .await;
     assert_eq!(invalid.status(), 400);
 
     // The archive now has the edition.
@@ -990,11 +995,7 @@ async fn a_shutdown_in_the_middle_of_a_send_loses_nothing(db: TestDb) {
         ..Default::default()
     });
     app.wait_refreshed().await;
-    let r = app
-        .api(reqwest::Method::POST, "/send")
-        .send()
-        .await
-        .unwrap();
+    let r = app.api_call(reqwest::Method::POST, "/send").await;
     assert_eq!(r.status(), 202);
     app.wait_for_messages(4).await;
     let app = app.stop().await;

@@ -301,15 +301,7 @@ async fn feeds(Extract(s): Extract<State>) -> ApiResult {
         .await?
         .into_iter()
         .map(|f| {
-            let health = if f.disabled {
-                "gone"
-            } else if f.consecutive_errors > 0 {
-                "failing"
-            } else if f.last_status.is_none() {
-                "not_fetched"
-            } else {
-                "ok"
-            };
+            let health = f.health().as_str();
             json!({
                 "name": f.name,
                 "url": f.url,

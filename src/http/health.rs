@@ -74,8 +74,8 @@ async fn readyz(Extract(s): Extract<State>) -> Response {
 async fn metrics(Extract(s): Extract<State>) -> Response {
     // The ledger is the record: read it at scrape time rather than keep a
     // second count that a restart would lose.
-    if let Ok(Some(e)) = s.app.store.latest_edition().await
-        && let Ok(c) = s.app.store.delivery_counts(e.id).await
+    if let Ok(Some(id)) = s.app.store.latest_edition_id().await
+        && let Ok(c) = s.app.store.delivery_counts(id).await
     {
         for (status, n) in [
             ("queued", c.queued),

@@ -30,9 +30,14 @@ pub fn routes() -> Router<State> {
 
 // ------------------------------------------------------------ unsubscribe
 
-/// The subscriber a token was made for, if it checks out. A token that
-/// names no subscriber and one with a bad MAC look the same to the caller.
-async fn unsubscriber(s: &State, token: &str) -> anyhow::Result<Option<Subscriber>> {
+/// The subscriber a token was made for, if `verify` accepts it for their
+/// stored address. A token that names no subscriber and one with a bad MAC
+/// look the same to the caller.
+async fn token_holder(
+    s: &State,
+    token: &str,
+    verify: impl Fn(&str, &str, &str) -> Option<i64>,
+) -> anyhow::Result<Option<Subscriber>> {
     let Some(id) = token_subscriber(token) else {
         return Ok(None);
     };
@@ -41,7 +46,11 @@ async fn unsubscriber(s: &State, token: &str) -> anyhow::Result<Option<Subscribe
         .store
         .subscriber(id)
         .await?
-        .filter(|sub| verify_unsubscribe_token(secret, token, sub.email.as_str()) == Some(id)))
+        .filter(|sub| verify(secret, token, sub.email.as_str()) == Some(id)))
+}
+
+async fn unsubscriber(s: &State, token: &str) -> anyhow::Result<Option<Subscriber>> {
+    token_holder(s, token, verify_unsubscribe_token).await
 }
 
 fn bad_link(s: &State) -> Response {
@@ -203,19 +212,10 @@ async fn send_confirmation(
 }
 
 async fn pending_for(s: &State, token: &str) -> anyhow::Result<Option<Subscriber>> {
-    let Some(id) = token_subscriber(token) else {
-        return Ok(None);
-    };
-    let secret = &s.app.config.newsletter.secret;
-    Ok(s.app.store.subscriber(id).await?.filter(|sub| {
-        verify_confirm_token(
-            secret,
-            token,
-            sub.email.as_str(),
-            now_ts(),
-            CONFIRM_TTL_SECS,
-        ) == Some(id)
-    }))
+    token_holder(s, token, |secret, token, email| {
+        verify_confirm_token(secret, token, email, now_ts(), CONFIRM_TTL_SECS)
+    })
+    .await
 }
 
 fn expired(s: &State) -> Response {

@@ -60,6 +60,16 @@ impl Store {
         Ok(Some(EditionLock { _conn: conn }))
     }
 
+    /// The id of the most recently published edition, without reading its
+    /// digest: what each metrics scrape needs.
+    pub async fn latest_edition_id(&self) -> anyhow::Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            self.sql("SELECT id FROM editions ORDER BY created_at DESC, id DESC LIMIT 1"),
+        )
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// The most recently published edition.
     pub async fn latest_edition(&self) -> anyhow::Result<Option<StoredEdition>> {
         Ok(self.recent_editions(1).await?.into_iter().next())

@@ -32,6 +32,46 @@ pub struct FeedStatus {
     pub item_count: i64,
 }
 
+/// A feed's state in one word, from its stored health columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedHealth {
+    /// 410 Gone: disabled.
+    Gone,
+    /// The last fetch failed (and `consecutive_errors` in a row).
+    Failing,
+    NotFetched,
+    NotModified,
+    Ok,
+}
+
+impl FeedHealth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedHealth::Gone => "gone",
+            FeedHealth::Failing => "failing",
+            FeedHealth::NotFetched => "not_fetched",
+            FeedHealth::NotModified => "not_modified",
+            FeedHealth::Ok => "ok",
+        }
+    }
+}
+
+impl FeedStatus {
+    pub fn health(&self) -> FeedHealth {
+        if self.disabled {
+            FeedHealth::Gone
+        } else if self.consecutive_errors > 0 {
+            FeedHealth::Failing
+        } else {
+            match self.last_status.as_deref() {
+                None => FeedHealth::NotFetched,
+                Some("not_modified") => FeedHealth::NotModified,
+                Some(_) => FeedHealth::Ok,
+            }
+        }
+    }
+}
+
 impl Store {
     /// Registers a configured feed (or renames it) and returns what the store knows of it.
     pub async fn upsert_feed(&self, url: &str, name: &str) -> anyhow::Result<FeedState> {

@@ -10,7 +10,7 @@ mod steering;
 mod subscribers;
 
 pub use editions::StoredEdition;
-pub use feeds::{FeedState, FeedStatus};
+pub use feeds::{FeedHealth, FeedState, FeedStatus};
 pub use items::StoredItem;
 pub use ledger::{Claimed, DeliveryCounts, FailedDelivery, Failure, Pause, SentRow};
 pub use schedule::SlotClaim;
