@@ -121,7 +121,7 @@ const RUNNERS_UP: usize = 5;
 #[derive(Debug, Clone, Default)]
 pub struct Sent {
     links: HashSet<String>,
-    texts: Vec<HashSet<u64>>,
+    texts: Vec<Vec<u64>>,
 }
 
 impl Sent {
@@ -136,7 +136,7 @@ impl Sent {
         }
     }
 
-    fn carried(&self, c: &Candidate, text: &HashSet<u64>) -> bool {
+    fn carried(&self, c: &Candidate, text: &[u64]) -> bool {
         c.canonical_link
             .as_ref()
             .is_some_and(|l| self.links.contains(l))
@@ -389,8 +389,30 @@ fn classify_group(main: &Candidate, group: &[Candidate]) -> (Section, String) {
 
 /// Groups items about the same story: same canonical link, or near-identical titles.
 fn cluster(items: Vec<Candidate>) -> Vec<Vec<Candidate>> {
-    let n = items.len();
-    let mut parent: Vec<usize> = (0..n).collect();
+    let features = features(&items);
+    let pairs = candidate_pairs(&items, &features);
+    join(items, &features, pairs)
+}
+
+fn features(items: &[Candidate]) -> Vec<Features> {
+    let mut words = Interner::default();
+    items
+        .iter()
+        .map(|c| Features {
+            title: words.ids(title_tokens(&c.title)),
+            entities: words.ids(entities(&c.title, &c.text)),
+            shingles: shingles(&c.text),
+        })
+        .collect()
+}
+
+/// Groups the items, testing the given pairs for being one story.
+fn join(
+    items: Vec<Candidate>,
+    features: &[Features],
+    pairs: impl IntoIterator<Item = (usize, usize)>,
+) -> Vec<Vec<Candidate>> {
+    let mut parent: Vec<usize> = (0..items.len()).collect();
     fn find(p: &mut [usize], i: usize) -> usize {
         let mut r = i;
         while p[r] != r {
@@ -404,28 +426,23 @@ fn cluster(items: Vec<Candidate>) -> Vec<Vec<Candidate>> {
         }
         r
     }
-    let title_sets: Vec<HashSet<String>> = items.iter().map(|c| title_tokens(&c.title)).collect();
-    let entity_sets: Vec<HashSet<String>> =
-        items.iter().map(|c| entities(&c.title, &c.text)).collect();
-    let text_sets: Vec<HashSet<u64>> = items.iter().map(|c| shingles(&c.text)).collect();
-    for i in 0..n {
-        for j in (i + 1)..n {
-            let same_link = items[i].canonical_link.is_some()
-                && items[i].canonical_link == items[j].canonical_link;
-            let close_in_time = (items[i].published - items[j].published).num_hours().abs() <= 72;
-            let similar = items[i].feed_id != items[j].feed_id
-                && (jaccard(&title_sets[i], &title_sets[j]) >= 0.75
-                    || close_in_time && same_entities(&entity_sets[i], &entity_sets[j]));
-            // Syndicated copies and re-publications share most of their wording,
-            // whatever their titles say.
-            let same_text = text_sets[i].len() >= MIN_SHINGLES
-                && text_sets[j].len() >= MIN_SHINGLES
-                && shingle_similarity(&text_sets[i], &text_sets[j]) >= SAME_TEXT;
-            if same_link || similar || same_text {
-                let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                if a != b {
-                    parent[b] = a;
-                }
+    for (i, j) in pairs {
+        let (a, b) = (&features[i], &features[j]);
+        let same_link =
+            items[i].canonical_link.is_some() && items[i].canonical_link == items[j].canonical_link;
+        let close_in_time = (items[i].published - items[j].published).num_hours().abs() <= 72;
+        let similar = items[i].feed_id != items[j].feed_id
+            && (jaccard(&a.title, &b.title) >= 0.75
+                || close_in_time && same_entities(&a.entities, &b.entities));
+        // Syndicated copies and re-publications share most of their wording,
+        // whatever their titles say.
+        let same_text = a.shingles.len() >= MIN_SHINGLES
+            && b.shingles.len() >= MIN_SHINGLES
+            && shingle_similarity(&a.shingles, &b.shingles) >= SAME_TEXT;
+        if same_link || similar || same_text {
+            let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+            if a != b {
+                parent[b] = a;
             }
         }
     }
@@ -439,9 +456,100 @@ fn cluster(items: Vec<Candidate>) -> Vec<Vec<Candidate>> {
     out
 }
 
+/// What two items are compared by, as sorted sets: merging two sorted
+/// vectors is far cheaper than intersecting two sets of strings.
+struct Features {
+    title: Vec<u32>,
+    entities: Vec<u32>,
+    shingles: Vec<u64>,
+}
+
+#[derive(Default)]
+struct Interner(HashMap<String, u32>);
+
+impl Interner {
+    fn ids(&mut self, words: HashSet<String>) -> Vec<u32> {
+        let mut out: Vec<u32> = words
+            .into_iter()
+            .map(|w| {
+                let next = self.0.len() as u32;
+                *self.0.entry(w).or_insert(next)
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+}
+
+/// The pairs (i < j) that share a canonical link, a title word, an entity
+/// or a shingle. Every test in `cluster` needs at least one of those in
+/// common, so no other pair can join; comparing all pairs made clustering
+/// quadratic in the week's items, most of a 2,000-item publish (`perf`, see
+/// docs/BENCHMARKS.md).
+fn candidate_pairs(items: &[Candidate], features: &[Features]) -> Vec<(usize, usize)> {
+    #[derive(Hash, PartialEq, Eq)]
+    enum Key<'a> {
+        Link(&'a str),
+        Title(u32),
+        Entity(u32),
+        Shingle(u64),
+    }
+    let keys = |i: usize| {
+        let (c, f) = (&items[i], &features[i]);
+        c.canonical_link
+            .as_deref()
+            .map(Key::Link)
+            .into_iter()
+            .chain(f.title.iter().map(|&t| Key::Title(t)))
+            .chain(f.entities.iter().map(|&e| Key::Entity(e)))
+            .chain(f.shingles.iter().map(|&s| Key::Shingle(s)))
+    };
+    let mut postings: HashMap<Key<'_>, Vec<usize>> = HashMap::new();
+    for i in 0..items.len() {
+        for key in keys(i) {
+            postings.entry(key).or_default().push(i);
+        }
+    }
+    // Each list is in ascending order; `seen` marks the partners of the
+    // current item so a pair sharing many keys is listed once.
+    let mut seen = vec![usize::MAX; items.len()];
+    let mut pairs = Vec::new();
+    for i in 0..items.len() {
+        let start = pairs.len();
+        for key in keys(i) {
+            let list = &postings[&key];
+            for &j in &list[list.partition_point(|&x| x <= i)..] {
+                if seen[j] != i {
+                    seen[j] = i;
+                    pairs.push((i, j));
+                }
+            }
+        }
+        pairs[start..].sort_unstable();
+    }
+    pairs
+}
+
+/// How many elements two sorted, duplicate-free slices share.
+fn shared<T: Ord>(a: &[T], b: &[T]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
 /// Word 5-grams of a text's opening, hashed: two texts sharing most of them
 /// are copies of one another, however they were edited or re-titled.
-fn shingles(text: &str) -> HashSet<u64> {
+fn shingles(text: &str) -> Vec<u64> {
     use std::hash::{Hash, Hasher};
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
@@ -449,19 +557,22 @@ fn shingles(text: &str) -> HashSet<u64> {
         .take(SHINGLED_WORDS)
         .map(str::to_lowercase)
         .collect();
-    words
+    let mut out: Vec<u64> = words
         .windows(5)
         .map(|w| {
             let mut h = std::hash::DefaultHasher::new();
             w.hash(&mut h);
             h.finish()
         })
-        .collect()
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Jaccard similarity of two shingle sets.
-fn shingle_similarity(a: &HashSet<u64>, b: &HashSet<u64>) -> f64 {
-    let shared = a.intersection(b).count();
+fn shingle_similarity(a: &[u64], b: &[u64]) -> f64 {
+    let shared = shared(a, b);
     let union = a.len() + b.len() - shared;
     if union == 0 {
         0.0
@@ -588,8 +699,8 @@ const COMMON_CAPITALISED: &[&str] = &[
     "companies",
 ];
 
-fn same_entities(a: &HashSet<String>, b: &HashSet<String>) -> bool {
-    let shared = a.intersection(b).count();
+fn same_entities(a: &[u32], b: &[u32]) -> bool {
+    let shared = shared(a, b);
     shared >= 3 && shared as f64 >= 0.5 * a.len().min(b.len()).max(4) as f64
 }
 
@@ -607,12 +718,12 @@ fn title_tokens(t: &str) -> HashSet<String> {
         .collect()
 }
 
-fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
+fn jaccard(a: &[u32], b: &[u32]) -> f64 {
     if a.len() < 3 || b.len() < 3 {
         return 0.0;
     }
-    let inter = a.intersection(b).count() as f64;
-    inter / a.union(b).count() as f64
+    let inter = shared(a, b);
+    inter as f64 / (a.len() + b.len() - inter) as f64
 }
 
 /// Tech, business or other, from (in order of strength) the feed's hint, the
@@ -715,20 +826,37 @@ const TOPICS: [&str; 5] = ["tech", "business", "politics", "sport", "entertainme
 /// Lexicon evidence per topic (in `TOPICS` order), per square root of the
 /// text's length, with the other-topic discount applied.
 pub fn topic_scores(text: &str) -> [f64; 5] {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let words = lower_words(text);
     let mut scores = [0.0f64; 5];
     if words.is_empty() {
         return scores;
     }
+    let index = lexicon_index();
+    // Per topic, the first matching term in lexicon order gives the weight.
+    let mut best: [Option<(usize, f64)>; 5] = [None; 5];
+    let mut keys: Vec<&str> = Vec::with_capacity(6);
     for (i, w) in words.iter().enumerate() {
         let next = words.get(i + 1).map(String::as_str);
-        for (class, lex) in LEXICONS.iter().enumerate() {
-            if let Some((_, weight)) = lex.iter().find(|(term, _)| term_matches(term, w, next)) {
-                scores[class] += weight;
+        keys.clear();
+        keys.push(w);
+        if let Some(singular) = w.strip_suffix('s') {
+            keys.push(singular);
+        }
+        // A stem matches words at most three bytes longer than itself.
+        keys.extend((w.len().saturating_sub(3)..w.len()).filter_map(|n| w.get(..n)));
+        best.fill(None);
+        for key in &keys {
+            for t in index.get(key).into_iter().flatten() {
+                let (term, weight) = LEXICONS[t.topic][t.position];
+                let better = best[t.topic].is_none_or(|(pos, _)| t.position < pos);
+                if better && term_matches(term, w, next) {
+                    best[t.topic] = Some((t.position, weight));
+                }
+            }
+        }
+        for (topic, b) in best.iter().enumerate() {
+            if let Some((_, weight)) = b {
+                scores[topic] += weight;
             }
         }
     }
@@ -740,6 +868,46 @@ pub fn topic_scores(text: &str) -> [f64; 5] {
         *s = *s / norm * if class < 2 { 1.0 } else { OTHER_TOPIC_DISCOUNT };
     }
     scores
+}
+
+fn lower_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Where a lexicon term sits: `LEXICONS[topic][position]`.
+#[derive(Debug, Clone, Copy)]
+struct TermRef {
+    topic: usize,
+    position: usize,
+}
+
+/// Terms by the word (or word prefix) that can match them: a two-word term
+/// by its first word, `=` and short terms by themselves, stems by the stem.
+/// Scanning every term for every word was most of the time a 2,000-item
+/// publish spent classifying (`perf`, see docs/BENCHMARKS.md); a lookup
+/// finds the few candidates, which `term_matches` then confirms.
+fn lexicon_index() -> &'static HashMap<&'static str, Vec<TermRef>> {
+    static INDEX: std::sync::OnceLock<HashMap<&'static str, Vec<TermRef>>> =
+        std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index: HashMap<&'static str, Vec<TermRef>> = HashMap::new();
+        for (topic, lex) in LEXICONS.iter().enumerate() {
+            for (position, (term, _)) in lex.iter().enumerate() {
+                let key = match term.split_once(' ') {
+                    Some((first, _)) => first,
+                    None => term.strip_suffix('=').unwrap_or(term),
+                };
+                index
+                    .entry(key)
+                    .or_default()
+                    .push(TermRef { topic, position });
+            }
+        }
+        index
+    })
 }
 
 fn section_of(scores: &[f64; 5]) -> Section {
@@ -1805,5 +1973,93 @@ mod tests {
             classify(Some(Section::Tech), &["Business".into()], "x", ""),
             Section::Tech
         );
+    }
+
+    /// Every term tried against every word, as the lexicon defines it.
+    fn topic_scores_by_scanning(text: &str) -> [f64; 5] {
+        let words = lower_words(text);
+        let mut scores = [0.0f64; 5];
+        if words.is_empty() {
+            return scores;
+        }
+        for (i, w) in words.iter().enumerate() {
+            let next = words.get(i + 1).map(String::as_str);
+            for (class, lex) in LEXICONS.iter().enumerate() {
+                if let Some((_, weight)) = lex.iter().find(|(term, _)| term_matches(term, w, next))
+                {
+                    scores[class] += weight;
+                }
+            }
+        }
+        let norm = (words.len() as f64).sqrt();
+        for (class, s) in scores.iter_mut().enumerate() {
+            *s = *s / norm * if class < 2 { 1.0 } else { OTHER_TOPIC_DISCOUNT };
+        }
+        scores
+    }
+
+    #[test]
+    fn the_term_index_scores_exactly_as_scanning_every_term() {
+        // Each term as written, plural, with endings of one to four letters,
+        // cut short, and two-word terms with and without their second word.
+        let mut texts = vec![String::new(), "Ünïcode wörds ÄI s".to_string()];
+        for lex in &LEXICONS {
+            for (term, _) in lex.iter() {
+                let t = term.trim_end_matches('=');
+                let variants = [
+                    t.to_string(),
+                    format!("{t}s"),
+                    format!("{t}e"),
+                    format!("{t}ing"),
+                    format!("{t}ings"),
+                    t[..t.len().saturating_sub(1)].to_string(),
+                    format!("{t} and {t}"),
+                    t.split(' ').next().unwrap_or(t).to_string(),
+                ];
+                texts.push(variants.join(" "));
+            }
+        }
+        texts.push(texts.join(". "));
+        for text in &texts {
+            assert_eq!(topic_scores(text), topic_scores_by_scanning(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn clustering_compares_only_pairs_that_share_something_and_misses_none() {
+        let titles = [
+            "Kestrel unveils K9 laptop chip with twice the battery life",
+            "Kestrel K9 laptop chip doubles battery life, company says",
+            "Central bank raises interest rates to fight inflation",
+            "Interest rates rise again as the central bank fights inflation",
+            "Local team wins the cup",
+            "Orrin and Valebrook will ship K9 laptops in February",
+        ];
+        let mut items = Vec::new();
+        for n in 0..60 {
+            let mut c = cand(n, n % 7, titles[n as usize % titles.len()], n % 90, "");
+            c.canonical_link = (n == 3 || n == 40).then(|| "https://example.com/same".to_string());
+            // Some long enough to compare by shingles, some one-liners.
+            c.text = format!("{} {}", c.title, c.title.repeat((n % 3) as usize));
+            items.push(c);
+        }
+        let f = features(&items);
+        let all: Vec<(usize, usize)> = (0..items.len())
+            .flat_map(|i| (i + 1..items.len()).map(move |j| (i, j)))
+            .collect();
+        let ids = |groups: Vec<Vec<Candidate>>| -> Vec<Vec<i64>> {
+            groups
+                .into_iter()
+                .map(|g| g.into_iter().map(|c| c.item_id).collect())
+                .collect()
+        };
+        let pairs = candidate_pairs(&items, &f);
+        assert!(pairs.len() < all.len());
+        let blocked = ids(join(items.clone(), &f, pairs));
+        assert!(
+            blocked.len() > 1 && blocked.len() < items.len(),
+            "{blocked:?}"
+        );
+        assert_eq!(blocked, ids(join(items, &f, all)));
     }
 }
