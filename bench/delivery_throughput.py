@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Delivery throughput against the physical limit of this machine.
 
-An edition (the demo's, ~30 KB as sent) goes to N subscribers (SQLite) into
+An edition (the demo's, ~28 KB as sent) goes to N subscribers (SQLite) into
 Postfix's smtp-sink; in the same run Postfix's own client, smtp-source,
-sends N messages of the same size with the same number of parallel
-sessions and connection reuse (-d). Peak RSS of `roundup deliver` is read
-with wait4.
+sends N messages of the same size over the same number of parallel
+sessions, in whichever of its modes (a new connection per message, or -d
+to reuse it) is faster here. Peak RSS of `roundup deliver` is read with
+wait4.
 
-    python3 bench/delivery_throughput.py [--subscribers 10000,100000] [--sessions 4] [--runs 3]
+    python3 bench/delivery_throughput.py [--subscribers 10000,100000] [--sessions 4] [--runs 5]
+        [--baseline OTHER_ROUNDUP_BINARY]
 
-Rates are medians over the runs, roundup's and smtp-source's runs
-alternating so both see the same (noisy, shared) machine.
+Runs of roundup and smtp-source alternate so both see the same (noisy,
+shared) machine. bench/compare.py calls measure() for docs/BENCHMARKS.md.
 
 Needs `cargo build --release` and Debian's postfix package (smtp-sink and
 smtp-source); the postfix service itself need not run.
@@ -20,45 +22,18 @@ import argparse
 import os
 import re
 import shutil
-import socket
-import statistics
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "roundup")
-
-
-def tool(name):
-    for d in ("/usr/sbin", "/usr/bin", "/usr/lib/postfix"):
-        p = os.path.join(d, name)
-        if os.path.exists(p):
-            return p
-    sys.exit(f"{name} not found: apt-get install postfix")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import BIN, ROOT, Sink, free_port, require_binary, run_measured, summary, tool  # noqa: E402,F401
 
 
 def start_sink(port):
-    args = [tool("smtp-sink")]
-    if os.geteuid() == 0:
-        args += ["-u", "nobody"]
-    p = subprocess.Popen(args + [f"127.0.0.1:{port}", "1024"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return p
-        except OSError:
-            time.sleep(0.05)
-    sys.exit("smtp-sink did not start")
+    return Sink(port).proc
 
 
 def config(transport, port, sessions, db):
@@ -83,25 +58,17 @@ def add_subscribers(db, n):
 
 
 def run(cmd, cwd):
-    """Runs to completion; returns (seconds, peak RSS in MiB)."""
-    env = dict(os.environ, ROUNDUP_LOG="error")
-    t = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
-    elapsed = time.perf_counter() - t
-    out = p.stdout.read().decode()
-    err = p.stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) not in (0, 2):
-        sys.exit(f"{' '.join(cmd)} failed:\n{out}\n{err}")
-    return elapsed, usage.ru_maxrss / 1024, out
+    """Runs to completion; returns (seconds, peak RSS in MiB, stdout)."""
+    elapsed, rss, _, out = run_measured(cmd, cwd, ok=(0, 2))
+    return elapsed, rss, out
 
 
-def message_size(work, sessions):
+def message_size(work, sessions, binary=None):
     """One subscriber, outbox transport: the size of the message as sent."""
     db = os.path.join(work, "size.db")
     with open(os.path.join(work, "config", "size.toml"), "w") as f:
         f.write(config("outbox", 25, sessions, db))
-    cmd = [BIN, "--config", "config/size.toml"]
+    cmd = [binary or BIN, "--config", "config/size.toml"]
     run(cmd + ["subscribers", "list"], work)
     add_subscribers(db, 1)
     run(cmd + ["run"], work)
@@ -110,66 +77,115 @@ def message_size(work, sessions):
     return os.path.getsize(emls[0])
 
 
+def roundup_once(binary, work, port, sessions, n, tag):
+    """A fresh database with n subscribers, one edition published, then
+    `roundup deliver` timed. Returns (msg/s, peak RSS MiB, publish s)."""
+    db = os.path.join(work, f"bench-{tag}.db")
+    cfg = os.path.join(work, "config", f"bench-{tag}.toml")
+    with open(cfg, "w") as f:
+        f.write(config("smtp", port, sessions, db))
+    cmd = [binary, "--config", cfg]
+    run(cmd + ["subscribers", "list"], work)
+    add_subscribers(db, n)
+    t_pub, _, _ = run(cmd + ["publish"], work)
+    t_del, rss, out = run(cmd + ["deliver"], work)
+    sent = int(re.search(r"sent (\d+) message", out).group(1))
+    if sent != n:
+        sys.exit(f"roundup sent {sent} of {n}:\n{out}")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    return n / t_del, rss, t_pub
+
+
+def source_once(port, sessions, n, size, reuse):
+    """Postfix's own client: n messages of `size` bytes. -d keeps each
+    session's connection for the next message."""
+    args = [tool("smtp-source"), "-s", str(sessions), "-m", str(n), "-l", str(size)]
+    if reuse:
+        args.append("-d")
+    t = time.perf_counter()
+    subprocess.run(args + ["-f", "digest@roundup.example", "-t", "reader@example.com", f"127.0.0.1:{port}"],
+                   check=True)
+    return n / (time.perf_counter() - t)
+
+
+def measure(counts, sessions=4, runs=5, binary=BIN, source=True, baseline=None, baseline_counts=(),
+            log=print):
+    """Delivery rate and peak RSS against subscriber count, with
+    smtp-source's rate in the same run. Runs alternate between the two so
+    both see the same noisy machine. `baseline` is another roundup binary
+    measured the same way at `baseline_counts` (a before/after)."""
+    binary = require_binary(binary)
+    work = tempfile.mkdtemp(prefix="roundup-bench-")
+    sink = Sink()
+    try:
+        shutil.copytree(os.path.join(ROOT, "config"), os.path.join(work, "config"))
+        size = message_size(work, sessions, binary)
+        result = {"message_bytes": size, "sessions": sessions, "points": []}
+        if source:
+            # smtp-source's faster mode on this machine is the limit quoted.
+            modes = {}
+            for reuse in (False, True):
+                modes["reuse" if reuse else "new connection per message"] = summary(
+                    [source_once(sink.port, sessions, 10000, size, reuse) for _ in range(3)])
+            best = max(modes, key=lambda m: modes[m]["median"])
+            result["source_modes"] = modes
+            result["source_mode"] = best
+            log("smtp-source at 10,000 messages: " + ", ".join(
+                f"{m} {v['median']:.0f} msg/s" for m, v in modes.items()) + f"; using {best}")
+        for n in counts:
+            rates, rss, pubs, src, base = [], [], [], [], []
+            for r in range(runs):
+                rate, peak, t_pub = roundup_once(binary, work, sink.port, sessions, n, f"{n}-{r}")
+                rates.append(rate)
+                rss.append(peak)
+                pubs.append(t_pub)
+                if source:
+                    src.append(source_once(sink.port, sessions, n, size, result["source_mode"] == "reuse"))
+                if baseline and n in baseline_counts:
+                    base.append(roundup_once(require_binary(baseline), work, sink.port, sessions, n,
+                                             f"base-{n}-{r}")[0])
+            point = {"subscribers": n, "rate": summary(rates), "rss_mib": summary(rss),
+                     "publish_s": summary(pubs)}
+            if src:
+                point["source_rate"] = summary(src)
+            if base:
+                point["baseline_rate"] = summary(base)
+            result["points"].append(point)
+            log(f"  {n:>7} subscribers: roundup {point['rate']['median']:.0f} msg/s"
+                + (f", smtp-source {point['source_rate']['median']:.0f} msg/s" if src else "")
+                + (f", baseline {point['baseline_rate']['median']:.0f} msg/s" if base else "")
+                + f", peak RSS {point['rss_mib']['max']:.1f} MiB")
+        return result
+    finally:
+        sink.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
-    global BIN
     ap = argparse.ArgumentParser()
     ap.add_argument("--subscribers", default="10000,100000")
     ap.add_argument("--sessions", type=int, default=4)
     ap.add_argument("--skip-source", action="store_true", help="roundup only")
-    ap.add_argument("--runs", type=int, default=3, help="medians over this many runs of each")
+    ap.add_argument("--runs", type=int, default=5, help="runs of each")
     ap.add_argument("--bin", default=BIN, help="the roundup binary (default: target/release/roundup)")
+    ap.add_argument("--baseline", help="another roundup binary to measure alongside (before/after)")
     a = ap.parse_args()
-    BIN = a.bin
-    if not os.path.exists(BIN):
-        sys.exit(f"{BIN} is missing: run cargo build --release first")
-    work = tempfile.mkdtemp(prefix="roundup-bench-")
-    port = free_port()
-    sink = start_sink(port)
-    try:
-        shutil.copytree(os.path.join(ROOT, "config"), os.path.join(work, "config"))
-        size = message_size(work, a.sessions)
-        print(f"message size as sent: {size / 1024:.1f} KB; {a.sessions} parallel sessions; smtp-sink on :{port}")
-        print(f"{'subscribers':>11} {'publish s':>9} {'deliver s':>9} {'roundup msg/s':>13} "
-              f"{'smtp-source msg/s':>17} {'ratio':>6} {'peak RSS MiB':>12}")
-        for n in [int(x) for x in a.subscribers.split(",")]:
-            ours, theirs, pubs, rss_peak = [], [], [], 0.0
-            for r in range(a.runs):
-                db = os.path.join(work, f"bench-{n}-{r}.db")
-                cfg = os.path.join(work, "config", f"bench-{n}-{r}.toml")
-                with open(cfg, "w") as f:
-                    f.write(config("smtp", port, a.sessions, db))
-                cmd = [BIN, "--config", cfg]
-                run(cmd + ["subscribers", "list"], work)
-                add_subscribers(db, n)
-                t_pub, _, _ = run(cmd + ["publish"], work)
-                t_del, rss, out = run(cmd + ["deliver"], work)
-                sent = int(re.search(r"sent (\d+) message", out).group(1))
-                if sent != n:
-                    sys.exit(f"roundup sent {sent} of {n}:\n{out}")
-                pubs.append(t_pub)
-                ours.append(n / t_del)
-                rss_peak = max(rss_peak, rss)
-                for suffix in ("", "-wal", "-shm"):
-                    if os.path.exists(db + suffix):
-                        os.remove(db + suffix)
-                if not a.skip_source:
-                    # Alternated with roundup's runs, so both see the same machine.
-                    t = time.perf_counter()
-                    subprocess.run([tool("smtp-source"), "-s", str(a.sessions), "-m", str(n), "-l", str(size),
-                                    "-d", "-f", "digest@roundup.example", "-t", "reader@example.com",
-                                    f"127.0.0.1:{port}"], check=True)
-                    theirs.append(n / (time.perf_counter() - t))
-            rate = statistics.median(ours)
-            src = statistics.median(theirs) if theirs else float("nan")
-            print(f"{n:>11} {statistics.median(pubs):>9.2f} {n / rate:>9.2f} {rate:>13.0f} {src:>17.0f} "
-                  f"{rate / src:>6.2f} {rss_peak:>12.1f}", flush=True)
-            if a.runs > 1:
-                pairs = ", ".join(f"{o:.0f}/{t:.0f}" for o, t in zip(ours, theirs)) if theirs else \
-                    ", ".join(f"{o:.0f}" for o in ours)
-                print(f"{'':>11} runs (roundup/smtp-source msg/s): {pairs}", flush=True)
-    finally:
-        sink.terminate()
-        shutil.rmtree(work, ignore_errors=True)
+    counts = [int(x) for x in a.subscribers.split(",")]
+    r = measure(counts, a.sessions, a.runs, a.bin, not a.skip_source, a.baseline, counts)
+    print(f"message size as sent: {r['message_bytes'] / 1024:.1f} KB; {a.sessions} parallel sessions")
+    for p in r["points"]:
+        line = f"{p['subscribers']:>8} subscribers: roundup {fmt(p['rate'])} msg/s"
+        if "source_rate" in p:
+            line += f"; smtp-source {fmt(p['source_rate'])}; ratio {p['rate']['median'] / p['source_rate']['median']:.2f}"
+        if "baseline_rate" in p:
+            line += f"; baseline {fmt(p['baseline_rate'])}"
+        print(line + f"; peak RSS {p['rss_mib']['max']:.1f} MiB")
+
+
+def fmt(s):
+    return f"{s['median']:.0f} (min {s['min']:.0f}, max {s['max']:.0f})"
 
 
 if __name__ == "__main__":

@@ -12,7 +12,19 @@ extracts a page's main text, cleans it and summarizes it), start-up included.
 Python runs in this process, imports excluded: trafilatura.extract() on each
 page, then LexRank over the text it returns.
 """
-import argparse, glob, json, os, re, resource, statistics, subprocess, sys, time
+import argparse
+import glob
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import summary  # noqa: E402
 
 
 class RegexTokenizer:
@@ -83,25 +95,19 @@ def roundup_side(binary, paths, sentences):
     return run
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default="target/release/roundup")
-    ap.add_argument("--pages", default="../shared/corpus/extraction/html")
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--sentences", type=int, default=3)
-    a = ap.parse_args()
-    paths = sorted(glob.glob(os.path.join(a.pages, "*.html")))
+def measure(pages_dir, binary, runs=5, sentences=3, log=print):
+    paths = sorted(glob.glob(os.path.join(pages_dir, "*.html")))
     if not paths:
-        sys.exit(f"no pages in {a.pages}")
-    if not os.path.exists(a.bin):
-        sys.exit(f"{a.bin} is missing: cargo build --release first")
+        sys.exit(f"no pages in {pages_dir}")
+    if not os.path.exists(binary):
+        sys.exit(f"{binary} is missing: cargo build --release first")
     pages = [open(p, encoding="utf-8", errors="replace").read() for p in paths]
-    py_run, tokenizer_name = python_side(pages, a.sentences)
-    rs_run = roundup_side(a.bin, paths, a.sentences)
+    py_run, tokenizer_name = python_side(pages, sentences)
+    rs_run = roundup_side(binary, paths, sentences)
     py_run()  # warm-up: imports, lazy initialisation
     rs_run()
     rs, rs_cpu, py_ex, py_sum, py_total, py_cpu = [], [], [], [], [], []
-    for _ in range(a.runs):
+    for _ in range(runs):
         elapsed, cpu, recs = rs_run()
         rs.append(elapsed)
         rs_cpu.append(cpu)
@@ -110,19 +116,40 @@ def main():
         py_sum.append(sm)
         py_total.append(ex + sm)
         py_cpu.append(cpu)
-    empty_rs = sum(1 for r in recs if not r.get("sentences"))
-    empty_py = sum(1 for s in out if not s)
     med = statistics.median
-    print(f"{len(paths)} pages, {a.sentences} sentences each, {a.runs} runs (medians)")
-    print(f"  roundup (one process, start-up included) wall {med(rs):6.3f} s  cpu {med(rs_cpu):6.3f} s   empty summaries: {empty_rs}")
-    print(
-        f"  trafilatura + sumy LexRank               wall {med(py_total):6.3f} s  cpu {med(py_cpu):6.3f} s   "
-        f"(extract {med(py_ex):.3f} s, summarize {med(py_sum):.3f} s; {tokenizer_name})   empty summaries: {empty_py}"
-    )
-    print(f"  per-run wall ratios: {' '.join(f'{p / r:.1f}' for p, r in zip(py_total, rs))}")
-    print(
-        f"extract+summarize speedup wall={med(py_total) / med(rs):.1f}x cpu={med(py_cpu) / med(rs_cpu):.1f}x"
-    )
+    log(f"  extract+summarize {len(paths)} pages: roundup {med(rs):.2f} s, trafilatura + sumy {med(py_total):.2f} s")
+    return {
+        "pages": len(paths),
+        "sentences": sentences,
+        "tokenizer": tokenizer_name,
+        "roundup_s": summary(rs),
+        "roundup_cpu_s": summary(rs_cpu),
+        "python_s": summary(py_total),
+        "python_cpu_s": summary(py_cpu),
+        "python_extract_s": summary(py_ex),
+        "python_summarize_s": summary(py_sum),
+        "roundup_empty": sum(1 for r in recs if not r.get("sentences")),
+        "python_empty": sum(1 for s in out if not s),
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default="target/release/roundup")
+    ap.add_argument("--pages", default="../shared/corpus/extraction/html")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--sentences", type=int, default=3)
+    a = ap.parse_args()
+    r = measure(a.pages, a.bin, a.runs, a.sentences, log=lambda *_: None)
+    m = lambda k: r[k]["median"]  # noqa: E731
+    print(f"{r['pages']} pages, {r['sentences']} sentences each, {a.runs} runs (medians)")
+    print(f"  roundup (one process, start-up included) wall {m('roundup_s'):6.3f} s  cpu {m('roundup_cpu_s'):6.3f} s"
+          f"   empty summaries: {r['roundup_empty']}")
+    print(f"  trafilatura + sumy LexRank               wall {m('python_s'):6.3f} s  cpu {m('python_cpu_s'):6.3f} s   "
+          f"(extract {m('python_extract_s'):.3f} s, summarize {m('python_summarize_s'):.3f} s; {r['tokenizer']})"
+          f"   empty summaries: {r['python_empty']}")
+    print(f"extract+summarize speedup wall={m('python_s') / m('roundup_s'):.1f}x "
+          f"cpu={m('python_cpu_s') / m('roundup_cpu_s'):.1f}x")
 
 
 if __name__ == "__main__":

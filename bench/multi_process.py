@@ -19,7 +19,6 @@ databases), and target/release/roundup.
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
 import delivery_throughput as dt  # noqa: E402
 
 ADMIN = os.environ.get("ROUNDUP_BENCH_POSTGRES_URL", "postgres://roundup:roundup@127.0.0.1:5432/postgres")
@@ -43,22 +43,6 @@ def fresh_database(name):
     psql(ADMIN, f"CREATE DATABASE {name}")
     u = urllib.parse.urlparse(ADMIN)
     return urllib.parse.urlunparse(u._replace(path="/" + name))
-
-
-def counting_sink(port):
-    args = [dt.tool("smtp-sink"), "-c"]
-    if os.geteuid() == 0:
-        args += ["-u", "nobody"]
-    out = tempfile.TemporaryFile()
-    p = subprocess.Popen(args + [f"127.0.0.1:{port}", "1024"], stdout=out, stderr=subprocess.DEVNULL)
-    time.sleep(0.3)
-    return p, out
-
-
-def sink_count(out):
-    out.seek(0)
-    counts = re.findall(rb"mesg=(\d+)", out.read())
-    return int(counts[-1]) if counts else 0
 
 
 def prepare(work, db_url, n, port, label):
@@ -104,7 +88,7 @@ def main():
             rows.append(("sqlite", 1))
         for kind, p in rows:
             port = dt.free_port()
-            sink, out = counting_sink(port)
+            sink = common.Sink(port)
             try:
                 if kind == "postgres":
                     url = fresh_database(f"roundup_bench_{p}")
@@ -118,7 +102,7 @@ def main():
                 dt.run(cmd + ["publish"], work)
                 elapsed = run_processes(cmd, work, p)
                 time.sleep(0.5)
-                got = sink_count(out)
+                got = sink.count()
                 if kind == "postgres":
                     sent = int(psql(url, "SELECT count(*) FROM deliveries WHERE status = 'sent'"))
                 else:
@@ -130,8 +114,7 @@ def main():
                 print(f"{kind:>10} {p:>9} {elapsed:>9.1f} {n / elapsed:>7.0f} {sent:>11} {got:>8} {once:>12}",
                       flush=True)
             finally:
-                sink.terminate()
-                sink.wait()
+                sink.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
