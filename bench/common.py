@@ -68,7 +68,7 @@ class Sink:
 def run_measured(cmd, cwd=None, env=None, ok=(0,)):
     """Runs a command to completion. Returns (seconds, peak RSS in MiB,
     CPU seconds, stdout). Exits the benchmark if the command fails."""
-    env = dict(os.environ, ROUNDUP_LOG="error", **(env or {}))
+    env = {**os.environ, "ROUNDUP_LOG": "error", **(env or {})}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile("r") as stats:
         # GNU time starts the command from its own small process. A child

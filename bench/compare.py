@@ -93,7 +93,7 @@ def plot(delivery, path):
     xs = [p["subscribers"] for p in pts]
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
     for key, label, style in (("rate", "roundup deliver", "o-"), ("source_rate", "smtp-source (the limit)", "s--"),
-                              ("baseline_rate", "roundup before (baseline)", "^:")):
+                              ("baseline_rate", "roundup, baseline build", "^:")):
         have = [p for p in pts if key in p]
         if not have:
             continue
@@ -114,7 +114,7 @@ def plot(delivery, path):
     b.set_xscale("log")
     b.set_xlabel("subscribers")
     b.set_ylabel("MiB")
-    b.set_ylim(bottom=0)
+    b.set_ylim(0, max(p["rss_mib"]["max"] for p in pts) * 1.25)
     b.set_title("Memory against subscriber count")
     b.grid(alpha=0.3)
     b.legend()
@@ -202,7 +202,7 @@ def report(r, args):
                 f"| messages sent | {f['roundup_messages']} | {f['r2e_messages']:,} |",
                 f"| peak RSS, MiB (fetch and send) | {f['roundup_send_rss']['max']:.1f} | |"]
         if "baseline_send" in f:
-            out.append(f"| fetch and send, baseline build, seconds | {fmt_s(f['baseline_send'])} | |")
+            out.append(f"| fetch and send, {args.baseline_label}, seconds | {fmt_s(f['baseline_send'])} | |")
         out += ["", "rss2email fetches one feed after another, so its fetch time is about feeds × latency; roundup "
                 "fetches 16 at a time (two per host)."]
     if "text" in r:
@@ -212,7 +212,7 @@ def report(r, args):
                 f"../shared/corpus/extraction, {t['sentences']} sentences each. roundup runs `summarize --json` once "
                 "over all pages (it extracts the main text, cleans it and summarizes it; start-up included). Python "
                 "runs trafilatura.extract() on each page and then sumy's LexRank on the text, in the benchmark's "
-                f"process, imports excluded ({t['tokenizer']}).", "",
+                f"process, imports excluded. Sentences for sumy: {t['tokenizer']}.", "",
                 "| | wall seconds | CPU seconds | empty summaries |", "|---|---|---|---|",
                 f"| roundup | {fmt_s(t['roundup_s'], 3)} | {fmt_s(t['roundup_cpu_s'], 3)} | {t['roundup_empty']} |",
                 f"| trafilatura {m['peers']['trafilatura']} + sumy {m['peers']['sumy']} | {fmt_s(t['python_s'], 3)} | "
@@ -230,9 +230,9 @@ def report(r, args):
                 "two modes the faster here was used: "
                 + ", ".join(f"{k} {v['median']:,.0f} msg/s" for k, v in d.get("source_modes", {}).items())
                 + ". roundup's time is `roundup deliver` alone (the edition is published beforehand); peak RSS is "
-                "that process's, from wait4.", "",
+                "that process's, read by GNU time.", "",
                 "| subscribers | roundup msg/s | smtp-source msg/s | ratio | peak RSS MiB |"
-                + (" baseline build msg/s |" if any("baseline_rate" in p for p in d["points"]) else ""),
+                + (f" {args.baseline_label} msg/s |" if any("baseline_rate" in p for p in d["points"]) else ""),
                 "|---|---|---|---|---|" + ("---|" if any("baseline_rate" in p for p in d["points"]) else "")]
         for p in d["points"]:
             src = p.get("source_rate")
@@ -254,8 +254,18 @@ def main():
     ap.add_argument("--subscribers", default="1000,10000,30000,100000")
     ap.add_argument("--baseline", help="another roundup build, measured beside this one")
     ap.add_argument("--bin", default=common.BIN)
+    ap.add_argument("--baseline-label", default="baseline build",
+                    help="what --baseline is, for the page (e.g. its commit)")
     ap.add_argument("--out", default=os.path.join(common.ROOT, "docs"))
+    ap.add_argument("--render-only", action="store_true",
+                    help="rewrite BENCHMARKS.md and the plot from benchmarks.json, measuring nothing")
     args = ap.parse_args()
+    if args.render_only:
+        r = json.load(open(os.path.join(args.out, "benchmarks.json")))
+        args.runs, args.subscribers = r["args"]["runs"], r["args"]["subscribers"]
+        args.baseline, args.baseline_label = r["args"]["baseline"], r["args"]["baseline_label"]
+        write(r, args)
+        return
     if args.runs < 5:
         print("note: fewer than 5 runs; fine for a try, not for docs/BENCHMARKS.md", file=sys.stderr)
     binary = common.require_binary(args.bin)
@@ -265,7 +275,9 @@ def main():
         sys.exit(f"unknown stage(s) {', '.join(sorted(unknown))}; pick from {', '.join(STAGES)}")
     if not os.path.isdir(SHARED) and only & {"feeds", "text"}:
         sys.exit(f"{SHARED} is missing: the feeds and text comparisons read ../shared/corpus")
-    r = {"date": datetime.date.today().isoformat(), "machine": machine()}
+    r = {"date": datetime.date.today().isoformat(), "machine": machine(),
+         "args": {"runs": args.runs, "subscribers": args.subscribers, "baseline": args.baseline,
+                  "baseline_label": args.baseline_label}}
     print(f"roundup {r['machine']['commit']} on {r['machine']['cores']} cores; {args.runs} runs each", flush=True)
     if "feeds" in only:
         r["feeds"] = feeds_parse.measure(os.path.join(SHARED, "feeds"), binary, args.runs)
@@ -279,6 +291,10 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "benchmarks.json"), "w") as f:
         json.dump(r, f, indent=1)
+    write(r, args)
+
+
+def write(r, args):
     if "delivery" in r:
         plot(r["delivery"], os.path.join(args.out, "benchmarks-delivery.png"))
     with open(os.path.join(args.out, "BENCHMARKS.md"), "w") as f:
