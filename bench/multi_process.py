@@ -75,7 +75,7 @@ def main():
     ap.add_argument("--sqlite", action="store_true", help="also one process on SQLite")
     ap.add_argument("--bin", default=dt.BIN)
     a = ap.parse_args()
-    dt.BIN = a.bin
+    dt.BIN = os.path.abspath(a.bin)
     n = a.subscribers
     work = tempfile.mkdtemp(prefix="roundup-mp-bench-")
     try:

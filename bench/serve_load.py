@@ -126,7 +126,7 @@ def main():
     ap.add_argument("--threads", default="1,0", help="service.worker_threads values to compare")
     ap.add_argument("--bin", default=dt.BIN)
     a = ap.parse_args()
-    dt.BIN = a.bin
+    dt.BIN = os.path.abspath(a.bin)
     if not os.path.exists(dt.BIN):
         sys.exit(f"{dt.BIN} is missing: run cargo build --release first")
     work = tempfile.mkdtemp(prefix="roundup-serve-bench-")
