@@ -500,16 +500,34 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
     wide.per_section *= 3;
     wide.max_per_source = wide.per_section;
     let shortlist = pick::pick(candidates.clone(), &wide, now, &sent, &steering).picks;
+    let weight_of_item: HashMap<i64, f64> = candidates
+        .iter()
+        .map(|c| (c.item_id, c.source_weight))
+        .collect();
     let needs_page: Vec<i64> = shortlist
         .iter()
-        .flat_map(|p| p.item_ids.iter().copied())
-        .filter(|id| {
-            items.iter().any(|it| {
-                it.id == *id
-                    && it.text_source == TextSource::Excerpt
-                    && !it.page_fetched
-                    && it.link.is_some()
-            })
+        .flat_map(|p| {
+            let mut ids: Vec<i64> = p
+                .item_ids
+                .iter()
+                .copied()
+                .filter(|id| {
+                    items.iter().any(|it| {
+                        it.id == *id
+                            && it.text_source == TextSource::Excerpt
+                            && !it.page_fetched
+                            && it.link.is_some()
+                    })
+                })
+                .collect();
+            // A story carried by dozens of feeds needs one good text, not
+            // dozens of requests: its best-weighted members' pages.
+            ids.sort_by(|a, b| {
+                let w = |id| weight_of_item.get(id).copied().unwrap_or(0.0);
+                w(b).total_cmp(&w(a)).then(a.cmp(b))
+            });
+            ids.truncate(PAGES_PER_STORY);
+            ids
         })
         .collect();
     let fetched = fetch_pages(app, &items, &feed_of, &needs_page, mode).await?;
@@ -588,6 +606,9 @@ fn prose(text: &str) -> String {
         cleaned
     }
 }
+
+/// Article pages fetched for one shortlisted story.
+const PAGES_PER_STORY: usize = 3;
 
 /// Fetches and extracts article pages for items that only had an excerpt.
 async fn fetch_pages(

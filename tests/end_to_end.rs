@@ -276,6 +276,73 @@ async fn an_unreachable_feed_is_reported_and_the_edition_still_goes_out(db: Test
     assert!(bad.next_check_at.is_some());
 }
 
+/// One story carried by eight feeds, each item only an excerpt: the digest
+/// needs one good text, so only a few of the eight pages are fetched.
+#[tokio::test]
+async fn a_story_in_many_feeds_fetches_a_few_of_its_pages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = support::db::sqlite();
+    let server = MockServer::start().await;
+    let base = server.uri();
+    let mut feeds = String::new();
+    for i in 0..8 {
+        let rss = format!(
+            r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Wire {i}</title>
+<item><title>Satellite broadband reaches rural Europe</title><link>{base}/pages/lowsky-{i}</link><guid>s{i}</guid><pubDate>{}</pubDate><description>Lowsky began selling satellite broadband in rural areas of twelve European countries.</description></item>
+</channel></rss>"#,
+            rfc2822(2 + i)
+        );
+        Mock::given(method("GET"))
+            .and(path(format!("/wire{i}.xml")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", "application/rss+xml")
+                    .set_body_string(rss),
+            )
+            .mount(&server)
+            .await;
+        feeds.push_str(&format!(
+            "[[feeds]]\nurl = \"{base}/wire{i}.xml\"\nname = \"Wire {i}\"\nsection = \"tech\"\n"
+        ));
+    }
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex("^/pages/"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "text/html")
+                .set_body_string(PAGE),
+        )
+        .mount(&server)
+        .await;
+    let text = format!(
+        "[newsletter]\nname = \"T\"\nfrom = \"T <digest@example.com>\"\nbase_url = \"https://t.example.com\"\n\
+         list_id = \"t.example.com\"\nsecret = \"test-secret\"\n[database]\nurl = \"{}\"\n{feeds}",
+        db.url
+    );
+    let path = tmp.path().join("roundup.toml");
+    std::fs::write(&path, &text).unwrap();
+    let app = App::new(Config::from_toml(&text, &path, &[]).unwrap())
+        .await
+        .unwrap();
+    pipeline::refresh(&app, Utc::now()).await.unwrap();
+    let published = pipeline::publish(&app, Utc::now()).await.unwrap();
+    let lead = &published.edition.digest.sections[0].stories[0];
+    assert!(
+        lead.summary.join(" ").contains("pizza box")
+            || lead.summary.join(" ").contains("undercuts"),
+        "the story's text comes from a fetched page: {:?}",
+        lead.summary
+    );
+    let pages = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().starts_with("/pages/"))
+        .count();
+    assert_eq!(pages, 3, "pages fetched for one story in eight feeds");
+}
+
 // Both scenarios, on SQLite and on PostgreSQL.
 on_each_database!(
     one_edition_end_to_end_then_nothing_twice,
