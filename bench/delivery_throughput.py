@@ -29,11 +29,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BIN, ROOT, Sink, free_port, require_binary, run_measured, summary, tool  # noqa: E402,F401
-
-
-def start_sink(port):
-    return Sink(port).proc
+from common import BIN, ROOT, Sink, require_binary, run_measured, summary, tool  # noqa: E402
 
 
 def config(transport, port, sessions, db):

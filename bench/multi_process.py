@@ -87,8 +87,8 @@ def main():
         if a.sqlite:
             rows.append(("sqlite", 1))
         for kind, p in rows:
-            port = dt.free_port()
-            sink = common.Sink(port)
+            sink = common.Sink()
+            port = sink.port
             try:
                 if kind == "postgres":
                     url = fresh_database(f"roundup_bench_{p}")

@@ -30,6 +30,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
 import delivery_throughput as dt  # noqa: E402
 
 TOKEN = "bench-admin-token-0123456789"
@@ -64,7 +65,7 @@ def pct(xs, p):
 
 
 def one_run(work, sink_port, n, threads, run_no):
-    http_port = dt.free_port()
+    http_port = common.free_port()
     db = os.path.join(work, f"serve-{n}-{threads}-{run_no}.db")
     cfg = os.path.join(work, "config", f"serve-{n}-{threads}-{run_no}.toml")
     text = dt.config("smtp", sink_port, 4, db)
@@ -130,8 +131,8 @@ def main():
     if not os.path.exists(dt.BIN):
         sys.exit(f"{dt.BIN} is missing: run cargo build --release first")
     work = tempfile.mkdtemp(prefix="roundup-serve-bench-")
-    sink_port = dt.free_port()
-    sink = dt.start_sink(sink_port)
+    sink = common.Sink()
+    sink_port = sink.port
     settings = [int(x) for x in a.threads.split(",")]
     results = {t: ([], [], []) for t in settings}
     try:
@@ -151,7 +152,7 @@ def main():
                   f"{pct(health, 0.5):>11.1f} {pct(health, 0.99):>11.1f} {len(unsub) + len(health):>8}")
             print(f"{'':>14} runs msg/s: {', '.join(f'{x:.0f}' for x in rates)}")
     finally:
-        sink.terminate()
+        sink.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -157,16 +157,20 @@ pub fn pick(
     steering: &Steering,
 ) -> Selection {
     let window_start = now - chrono::Duration::days(settings.window_days);
-    let fresh: Vec<Candidate> = candidates
+    // Shingled once: for the check against what was sent, then for clustering.
+    let fresh: Vec<(Candidate, Vec<u64>)> = candidates
         .into_iter()
-        .filter(|c| !steering.blocks(c))
-        .filter(|c| {
+        .filter(|c| !steering.blocks(c) && !c.title.trim().is_empty())
+        .map(|c| {
+            let text = shingles(&c.text);
+            (c, text)
+        })
+        .filter(|(c, text)| {
             steering.pins(c)
                 || c.published >= window_start
                     && c.published <= now + chrono::Duration::hours(1)
-                    && !sent.carried(c, &shingles(&c.text))
+                    && !sent.carried(c, text)
         })
-        .filter(|c| !c.title.trim().is_empty())
         .collect();
     let mut stories: Vec<Pick> = cluster(fresh)
         .into_iter()
@@ -388,20 +392,23 @@ fn classify_group(main: &Candidate, group: &[Candidate]) -> (Section, String) {
 }
 
 /// Groups items about the same story: same canonical link, or near-identical titles.
-fn cluster(items: Vec<Candidate>) -> Vec<Vec<Candidate>> {
-    let features = features(&items);
+fn cluster(items: Vec<(Candidate, Vec<u64>)>) -> Vec<Vec<Candidate>> {
+    let (items, texts): (Vec<Candidate>, Vec<Vec<u64>>) = items.into_iter().unzip();
+    let features = features(&items, texts);
     let pairs = candidate_pairs(&items, &features);
     join(items, &features, pairs)
 }
 
-fn features(items: &[Candidate]) -> Vec<Features> {
+/// `texts`: each item's `shingles`.
+fn features(items: &[Candidate], texts: Vec<Vec<u64>>) -> Vec<Features> {
     let mut words = Interner::default();
     items
         .iter()
-        .map(|c| Features {
+        .zip(texts)
+        .map(|(c, shingles)| Features {
             title: words.ids(title_tokens(&c.title)),
             entities: words.ids(entities(&c.title, &c.text)),
-            shingles: shingles(&c.text),
+            shingles,
         })
         .collect()
 }
@@ -485,7 +492,7 @@ impl Interner {
 /// or a shingle. Every test in `cluster` needs at least one of those in
 /// common, so no other pair can join; comparing all pairs made clustering
 /// quadratic in the week's items, most of a 2,000-item publish (`perf`, see
-/// docs/BENCHMARKS.md).
+/// docs/PROFILING.md).
 fn candidate_pairs(items: &[Candidate], features: &[Features]) -> Vec<(usize, usize)> {
     #[derive(Hash, PartialEq, Eq)]
     enum Key<'a> {
@@ -515,7 +522,6 @@ fn candidate_pairs(items: &[Candidate], features: &[Features]) -> Vec<(usize, us
     let mut seen = vec![usize::MAX; items.len()];
     let mut pairs = Vec::new();
     for i in 0..items.len() {
-        let start = pairs.len();
         for key in keys(i) {
             let list = &postings[&key];
             for &j in &list[list.partition_point(|&x| x <= i)..] {
@@ -525,7 +531,6 @@ fn candidate_pairs(items: &[Candidate], features: &[Features]) -> Vec<(usize, us
                 }
             }
         }
-        pairs[start..].sort_unstable();
     }
     pairs
 }
@@ -887,7 +892,7 @@ struct TermRef {
 /// Terms by the word (or word prefix) that can match them: a two-word term
 /// by its first word, `=` and short terms by themselves, stems by the stem.
 /// Scanning every term for every word was most of the time a 2,000-item
-/// publish spent classifying (`perf`, see docs/BENCHMARKS.md); a lookup
+/// publish spent classifying (`perf`, see docs/PROFILING.md); a lookup
 /// finds the few candidates, which `term_matches` then confirms.
 fn lexicon_index() -> &'static HashMap<&'static str, Vec<TermRef>> {
     static INDEX: std::sync::OnceLock<HashMap<&'static str, Vec<TermRef>>> =
@@ -2043,7 +2048,7 @@ mod tests {
             c.text = format!("{} {}", c.title, c.title.repeat((n % 3) as usize));
             items.push(c);
         }
-        let f = features(&items);
+        let f = features(&items, items.iter().map(|c| shingles(&c.text)).collect());
         let all: Vec<(usize, usize)> = (0..items.len())
             .flat_map(|i| (i + 1..items.len()).map(move |j| (i, j)))
             .collect();

@@ -17,7 +17,7 @@ use crate::summarize::{Article, Budget, Extractive, Llm, Origin, Summarizer, Sum
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use tokio_util::sync::CancellationToken;
 
@@ -500,36 +500,12 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
     wide.per_section *= 3;
     wide.max_per_source = wide.per_section;
     let shortlist = pick::pick(candidates.clone(), &wide, now, &sent, &steering).picks;
-    let weight_of_item: HashMap<i64, f64> = candidates
+    let pageless: HashSet<i64> = items
         .iter()
-        .map(|c| (c.item_id, c.source_weight))
+        .filter(|it| it.text_source == TextSource::Excerpt && !it.page_fetched && it.link.is_some())
+        .map(|it| it.id)
         .collect();
-    let needs_page: Vec<i64> = shortlist
-        .iter()
-        .flat_map(|p| {
-            let mut ids: Vec<i64> = p
-                .item_ids
-                .iter()
-                .copied()
-                .filter(|id| {
-                    items.iter().any(|it| {
-                        it.id == *id
-                            && it.text_source == TextSource::Excerpt
-                            && !it.page_fetched
-                            && it.link.is_some()
-                    })
-                })
-                .collect();
-            // A story carried by dozens of feeds needs one good text, not
-            // dozens of requests: its best-weighted members' pages.
-            ids.sort_by(|a, b| {
-                let w = |id| weight_of_item.get(id).copied().unwrap_or(0.0);
-                w(b).total_cmp(&w(a)).then(a.cmp(b))
-            });
-            ids.truncate(PAGES_PER_STORY);
-            ids
-        })
-        .collect();
+    let needs_page = pages_to_fetch(&shortlist, &candidates, &pageless);
     let fetched = fetch_pages(app, &items, &feed_of, &needs_page, mode).await?;
     for c in &mut candidates {
         if let Some(text) = fetched.get(&c.item_id) {
@@ -609,6 +585,35 @@ fn prose(text: &str) -> String {
 
 /// Article pages fetched for one shortlisted story.
 const PAGES_PER_STORY: usize = 3;
+
+/// The items of each shortlisted story whose page is worth fetching: those
+/// with only an excerpt, best-weighted first, a few per story. A story
+/// carried by dozens of feeds needs one good text, not dozens of requests.
+fn pages_to_fetch(
+    shortlist: &[Pick],
+    candidates: &[Candidate],
+    pageless: &HashSet<i64>,
+) -> Vec<i64> {
+    let weight: HashMap<i64, f64> = candidates
+        .iter()
+        .map(|c| (c.item_id, c.source_weight))
+        .collect();
+    let weight = |id: &i64| weight.get(id).copied().unwrap_or(0.0);
+    shortlist
+        .iter()
+        .flat_map(|p| {
+            let mut ids: Vec<i64> = p
+                .item_ids
+                .iter()
+                .copied()
+                .filter(|id| pageless.contains(id))
+                .collect();
+            ids.sort_by(|a, b| weight(b).total_cmp(&weight(a)).then(a.cmp(b)));
+            ids.truncate(PAGES_PER_STORY);
+            ids
+        })
+        .collect()
+}
 
 /// Fetches and extracts article pages for items that only had an excerpt.
 async fn fetch_pages(

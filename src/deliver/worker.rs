@@ -72,7 +72,7 @@ type Ack = oneshot::Sender<Result<(), String>>;
 /// A write waits for `flush_at` rows or `linger`, whichever comes first.
 /// Taking only what had queued during the previous write gave 1.3 rows a
 /// write, and those writes were a third of delivery's CPU (`perf`, see
-/// docs/BENCHMARKS.md). The senders waiting here are the spare ones (twice
+/// docs/PROFILING.md). The senders waiting here are the spare ones (twice
 /// as many in hand as connections), so the connections stay busy.
 struct Recorder {
     tx: mpsc::Sender<(SentRow, Ack)>,
