@@ -242,6 +242,39 @@ async fn a_relay_that_is_down_opens_the_breaker_and_sending_resumes_after_the_co
     assert_eq!(sink.per_recipient().len(), n);
 }
 
+/// Timestamps are whole seconds, so a short cool-down can be over before
+/// the run reads its pause back. The run must still stop and say why, or it
+/// ends quietly with rows left and exit code 0. A zero cool-down makes that
+/// race certain.
+async fn a_cool_down_over_before_the_run_ends_still_stops_it_and_is_reported(db: TestDb) {
+    let n = 20;
+    let t = setup(db, n).await;
+    let sink = SmtpSink::start_with(Faults::down()).await;
+    let m = mailer(sink.port, 2);
+    let s = DeliverySettings {
+        breaker_failures: 5,
+        breaker_cooldown_secs: 0,
+        max_pauses: 0,
+        ..settings()
+    };
+    let report = t.deliver(&m, &s).await;
+    let pause = report.paused.clone().expect("the pause that stopped it");
+    assert!(pause.reason.contains("5 failures in a row"), "{pause:?}");
+    assert_eq!(report.counts.sent, 0);
+    let tried: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE attempts > 0")
+        .fetch_one(t.store.pool())
+        .await
+        .unwrap();
+    assert!(tried <= 5 + 8, "{tried} rows tried: the run went on");
+    // Allowed to wait, the run takes the (already over) pause and goes on
+    // half-open once the relay is back.
+    sink.set_faults(Faults::default());
+    let s = DeliverySettings { max_pauses: 1, ..s };
+    let report = t.drain(&m, &s).await;
+    assert_eq!(report.counts.sent, n as i64, "{report:?}");
+    assert!(report.paused.is_none());
+}
+
 async fn rows_held_by_a_dead_worker_go_back_to_the_queue_when_its_lease_runs_out(db: TestDb) {
     let n = 20;
     let t = setup(db, n).await;
@@ -340,6 +373,7 @@ on_each_database!(
     refusals_and_dropped_connections_still_deliver_each_message_exactly_once,
     refused_recipients_bounce_are_suppressed_and_the_rest_go_through,
     a_relay_that_is_down_opens_the_breaker_and_sending_resumes_after_the_cool_down,
+    a_cool_down_over_before_the_run_ends_still_stops_it_and_is_reported,
     rows_held_by_a_dead_worker_go_back_to_the_queue_when_its_lease_runs_out,
     roundup_retry_requeues_rows_that_gave_up,
     transient_failures_give_up_at_the_age_limit,

@@ -32,7 +32,8 @@ pub struct DeliveryReport {
     pub sent_now: usize,
     pub counts: DeliveryCounts,
     pub failures: Vec<FailedDelivery>,
-    /// Set when the breaker is open as the run ends: the rest waits for it.
+    /// The pause that ended the run (this run's breaker or another
+    /// process's), or one still in force as it ends: the rest waits for it.
     pub paused: Option<Pause>,
 }
 
@@ -180,11 +181,16 @@ pub async fn deliver_edition(
     drop(run);
     let _ = writer.await;
     heartbeat.abort();
-    let sent_now = result?;
-    let paused = store
-        .edition_pause(edition_id)
-        .await?
-        .filter(|p| p.until > now_ts());
+    let (sent_now, stopped_by) = result?;
+    // A pause that stopped the run is reported even when a short cool-down
+    // ran out while the run was winding down: the rows it left are waiting.
+    let paused = match stopped_by {
+        Some(p) => Some(p),
+        None => store
+            .edition_pause(edition_id)
+            .await?
+            .filter(|p| p.until > now_ts()),
+    };
     let counts = store.delivery_counts(edition_id).await?;
     tracing::info!(
         edition = %digest.key,
@@ -235,24 +241,35 @@ async fn renew_leases(store: Store, owner: String, lease_secs: i64) {
 }
 
 impl Run<'_> {
-    /// Returns the messages sent.
-    async fn drain(&self, concurrency: usize) -> anyhow::Result<usize> {
+    /// Returns the messages sent, and the pause that ended the run.
+    async fn drain(&self, concurrency: usize) -> anyhow::Result<(usize, Option<Pause>)> {
         let mut sent = 0;
         let mut pauses = 0;
         loop {
             if self.stop.is_cancelled() {
                 break;
             }
-            // Another process may have paused the edition.
-            if let Some(p) = self.store.edition_pause(self.edition_id).await?
-                && p.until > now_ts()
-            {
+            // Another process may have paused the edition. A pause this
+            // run's breaker set counts even if its cool-down has already run
+            // out (timestamps are whole seconds, so a one-second cool-down
+            // can be over before it is read back): the breaker stays open
+            // until the run has decided whether to wait.
+            let pause = self.store.edition_pause(self.edition_id).await?;
+            let pause = match pause {
+                Some(p) if p.until > now_ts() || self.breaker.is_open() => Some(p),
+                _ => None,
+            };
+            if pause.is_none() && self.breaker.is_open() {
+                // An operator lifted the pause while this run held it open.
+                self.breaker.close_half_open();
+            }
+            if let Some(p) = pause {
                 if pauses >= self.settings.max_pauses {
                     tracing::warn!(
                         until = %crate::store::from_ts(p.until),
                         "delivery paused: {}; leaving the rest to the next run", p.reason
                     );
-                    break;
+                    return Ok((sent, Some(p)));
                 }
                 pauses += 1;
                 tracing::warn!(
@@ -270,11 +287,11 @@ impl Run<'_> {
             }
             let (n, claimed_any) = self.one_pass(concurrency).await?;
             sent += n;
-            if !claimed_any {
+            if !claimed_any && !self.breaker.is_open() {
                 break;
             }
         }
-        Ok(sent)
+        Ok((sent, None))
     }
 
     /// Claims and sends until nothing is claimable or the breaker opens.
