@@ -140,24 +140,23 @@ def report(r, args):
         "| comparison | roundup | the other tool | ratio |",
         "|---|---|---|---|",
     ]
+
+    def faster(what, ours, peer, theirs):
+        ours, theirs = ours["median"], theirs["median"]
+        return f"| {what} | {ours:.2f} s | {peer} {theirs:.2f} s | **{theirs / ours:.1f}× faster** |"
+
     if "feeds" in r:
         f = r["feeds"]
-        out.append(f"| parse {f['files']:,} feed files | {f['roundup_s']['median']:.2f} s | feedparser "
-                   f"{f['feedparser_s']['median']:.2f} s | **{f['feedparser_s']['median'] / f['roundup_s']['median']:.1f}× "
-                   "faster** |")
+        out.append(faster(f"parse {f['files']:,} feed files", f["roundup_s"], "feedparser", f["feedparser_s"]))
     if "fetch" in r:
         f = r["fetch"]
-        out.append(f"| fetch {f['feeds']} feeds (100 ms each) | {f['roundup_fetch']['median']:.2f} s | rss2email "
-                   f"{f['r2e_fetch']['median']:.2f} s | **{f['r2e_fetch']['median'] / f['roundup_fetch']['median']:.1f}× "
-                   "faster** |")
-        out.append(f"| fetch, then send | {f['roundup_send']['median']:.2f} s | rss2email "
-                   f"{f['r2e_send']['median']:.2f} s | **{f['r2e_send']['median'] / f['roundup_send']['median']:.1f}× "
-                   "faster** |")
+        out.append(faster(f"fetch {f['feeds']} feeds (100 ms each)", f["roundup_fetch"], "rss2email",
+                          f["r2e_fetch"]))
+        out.append(faster("fetch, then send", f["roundup_send"], "rss2email", f["r2e_send"]))
     if "text" in r:
         t = r["text"]
-        out.append(f"| extract and summarize {t['pages']} pages | {t['roundup_s']['median']:.2f} s | trafilatura + "
-                   f"sumy {t['python_s']['median']:.2f} s | **{t['python_s']['median'] / t['roundup_s']['median']:.1f}× "
-                   "faster** |")
+        out.append(faster(f"extract and summarize {t['pages']} pages", t["roundup_s"], "trafilatura + sumy",
+                          t["python_s"]))
     if "delivery" in r:
         d = r["delivery"]
         p = next((p for p in d["points"] if p["subscribers"] == 10000), d["points"][0])
@@ -221,6 +220,7 @@ def report(r, args):
                 f"| of which sumy LexRank | {fmt_s(t['python_summarize_s'], 3)} | | |"]
     if "delivery" in r:
         d = r["delivery"]
+        baseline = any("baseline_rate" in p for p in d["points"])
         out += ["", "## Delivery", "",
                 f"`python3 bench/delivery_throughput.py --subscribers {args.subscribers} --runs {args.runs}`: the "
                 f"demo's edition ({d['message_bytes'] / 1024:.1f} KB as sent, HTML and text) to N subscribers in "
@@ -232,14 +232,14 @@ def report(r, args):
                 + ". roundup's time is `roundup deliver` alone (the edition is published beforehand); peak RSS is "
                 "that process's, read by GNU time.", "",
                 "| subscribers | roundup msg/s | smtp-source msg/s | ratio | peak RSS MiB |"
-                + (f" {args.baseline_label} msg/s |" if any("baseline_rate" in p for p in d["points"]) else ""),
-                "|---|---|---|---|---|" + ("---|" if any("baseline_rate" in p for p in d["points"]) else "")]
+                + (f" {args.baseline_label} msg/s |" if baseline else ""),
+                "|---|---|---|---|---|" + ("---|" if baseline else "")]
         for p in d["points"]:
             src = p.get("source_rate")
             ratio = f"{p['rate']['median'] / src['median']:.2f}" if src else "–"
             row = (f"| {p['subscribers']:,} | {fmt_rate(p['rate'])} | {fmt_rate(src) if src else '–'} | {ratio} | "
                    f"{fmt_s(p['rss_mib'], 1)} |")
-            if any("baseline_rate" in q for q in d["points"]):
+            if baseline:
                 row += f" {fmt_rate(p['baseline_rate']) if 'baseline_rate' in p else ''} |"
             out.append(row)
         out += ["", "![Delivery throughput and peak memory against subscriber count](benchmarks-delivery.png)"]

@@ -199,6 +199,58 @@ async fn refused_recipients_bounce_are_suppressed_and_the_rest_go_through(db: Te
     );
 }
 
+/// Five failures in a row open the breaker; with no pause to wait out
+/// (`max_pauses: 0`) the run stops there.
+fn breaker_settings(cooldown_secs: i64) -> DeliverySettings {
+    DeliverySettings {
+        breaker_failures: 5,
+        breaker_cooldown_secs: cooldown_secs,
+        max_pauses: 0,
+        ..settings()
+    }
+}
+
+impl Setup {
+    /// One run against a relay that is down: it stops as the breaker opens,
+    /// reports the pause that stopped it, and leaves the rest untried.
+    async fn run_into_the_breaker(&self, m: &SmtpMailer, s: &DeliverySettings) -> DeliveryReport {
+        let report = self.deliver(m, s).await;
+        let pause = report
+            .paused
+            .clone()
+            .expect("the pause that stopped the run");
+        assert!(pause.reason.contains("5 failures in a row"), "{pause:?}");
+        assert_eq!(report.counts.sent, 0);
+        // Only the rows in hand when it opened were tried (the worker holds
+        // two per connection, and a run is given 4): the rest wait.
+        let tried: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE attempts > 0")
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap();
+        assert!(tried <= 5 + 8, "{tried} rows tried: the run went on");
+        report
+    }
+
+    /// The relay is back: a run allowed one pause waits it out by itself,
+    /// goes on half-open and sends everything.
+    async fn recover_and_drain(&self, sink: &SmtpSink, m: &SmtpMailer, s: &DeliverySettings) {
+        sink.set_faults(Faults::default());
+        let s = DeliverySettings {
+            max_pauses: 1,
+            ..s.clone()
+        };
+        let report = self.drain(m, &s).await;
+        let n = self
+            .store
+            .delivery_counts(self.edition.id)
+            .await
+            .unwrap()
+            .total();
+        assert_eq!(report.counts.sent, n, "{report:?}");
+        assert!(report.paused.is_none());
+    }
+}
+
 async fn a_relay_that_is_down_opens_the_breaker_and_sending_resumes_after_the_cool_down(
     db: TestDb,
 ) {
@@ -206,39 +258,13 @@ async fn a_relay_that_is_down_opens_the_breaker_and_sending_resumes_after_the_co
     let t = setup(db, n).await;
     let sink = SmtpSink::start_with(Faults::down()).await;
     let m = mailer(sink.port, 2);
-    let s = DeliverySettings {
-        breaker_failures: 5,
-        breaker_cooldown_secs: 1,
-        max_pauses: 0,
-        ..settings()
-    };
-    // With no pauses to wait out, the run stops as the breaker opens.
-    let report = t.deliver(&m, &s).await;
-    let pause = report.paused.clone().expect("paused");
-    assert!(
-        pause.reason.contains("5 failures in a row"),
-        "{}",
-        pause.reason
-    );
-    assert_eq!(report.counts.sent, 0);
-    // Only the rows in hand when it opened were tried (the worker holds two
-    // per connection, and this run was given 4): the rest wait.
-    let tried: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE attempts > 0")
-        .fetch_one(t.store.pool())
-        .await
-        .unwrap();
-    assert!(tried <= 5 + 8, "{tried} rows tried");
+    let s = breaker_settings(1);
+    let report = t.run_into_the_breaker(&m, &s).await;
     assert!(report.counts.queued >= n as i64 - 13);
     // A run during the pause sends nothing.
     let during = t.deliver(&m, &s).await;
     assert_eq!(during.sent_now, 0);
-
-    // The relay recovers; one run waits out the pause by itself and finishes.
-    sink.set_faults(Faults::default());
-    let s = DeliverySettings { max_pauses: 1, ..s };
-    let report = t.drain(&m, &s).await;
-    assert_eq!(report.counts.sent, n as i64, "{report:?}");
-    assert!(report.paused.is_none());
+    t.recover_and_drain(&sink, &m, &s).await;
     assert_eq!(sink.per_recipient().len(), n);
 }
 
@@ -251,28 +277,10 @@ async fn a_cool_down_over_before_the_run_ends_still_stops_it_and_is_reported(db:
     let t = setup(db, n).await;
     let sink = SmtpSink::start_with(Faults::down()).await;
     let m = mailer(sink.port, 2);
-    let s = DeliverySettings {
-        breaker_failures: 5,
-        breaker_cooldown_secs: 0,
-        max_pauses: 0,
-        ..settings()
-    };
-    let report = t.deliver(&m, &s).await;
-    let pause = report.paused.clone().expect("the pause that stopped it");
-    assert!(pause.reason.contains("5 failures in a row"), "{pause:?}");
-    assert_eq!(report.counts.sent, 0);
-    let tried: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE attempts > 0")
-        .fetch_one(t.store.pool())
-        .await
-        .unwrap();
-    assert!(tried <= 5 + 8, "{tried} rows tried: the run went on");
-    // Allowed to wait, the run takes the (already over) pause and goes on
-    // half-open once the relay is back.
-    sink.set_faults(Faults::default());
-    let s = DeliverySettings { max_pauses: 1, ..s };
-    let report = t.drain(&m, &s).await;
-    assert_eq!(report.counts.sent, n as i64, "{report:?}");
-    assert!(report.paused.is_none());
+    let s = breaker_settings(0);
+    t.run_into_the_breaker(&m, &s).await;
+    t.recover_and_drain(&sink, &m, &s).await;
+    assert_eq!(sink.per_recipient().len(), n);
 }
 
 async fn rows_held_by_a_dead_worker_go_back_to_the_queue_when_its_lease_runs_out(db: TestDb) {

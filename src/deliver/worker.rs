@@ -254,15 +254,17 @@ impl Run<'_> {
             // out (timestamps are whole seconds, so a one-second cool-down
             // can be over before it is read back): the breaker stays open
             // until the run has decided whether to wait.
-            let pause = self.store.edition_pause(self.edition_id).await?;
-            let pause = match pause {
-                Some(p) if p.until > now_ts() || self.breaker.is_open() => Some(p),
-                _ => None,
+            let pause = match self.store.edition_pause(self.edition_id).await? {
+                Some(p) if self.breaker.is_open() || p.until > now_ts() => Some(p),
+                Some(_) => None,
+                None => {
+                    if self.breaker.is_open() {
+                        // An operator lifted the pause this run's breaker set.
+                        self.breaker.close_half_open();
+                    }
+                    None
+                }
             };
-            if pause.is_none() && self.breaker.is_open() {
-                // An operator lifted the pause while this run held it open.
-                self.breaker.close_half_open();
-            }
             if let Some(p) = pause {
                 if pauses >= self.settings.max_pauses {
                     tracing::warn!(
@@ -287,7 +289,7 @@ impl Run<'_> {
             }
             let (n, claimed_any) = self.one_pass(concurrency).await?;
             sent += n;
-            if !claimed_any && !self.breaker.is_open() {
+            if !claimed_any {
                 break;
             }
         }
