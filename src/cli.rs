@@ -2,7 +2,7 @@
 //! pipeline; nothing here knows how a stage works.
 
 use crate::config::Config;
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, SubscriberName};
 use crate::measure::Output;
 use crate::pipeline::{self, App, BuildMode, FeedOutcome};
 use crate::store::{AddOutcome, FeedHealth, now_ts};
@@ -584,18 +584,18 @@ async fn cmd_subscribers(app: &App, action: SubscriberAction) -> anyhow::Result<
     match action {
         SubscriberAction::Add { email, name } => {
             let email = EmailAddress::parse(&email)?;
-            let outcome = app
-                .store
-                .add_subscriber(&email, name.as_deref(), now)
-                .await?;
-            println!(
-                "{email}: {}",
-                match outcome {
-                    AddOutcome::Added => "added",
-                    AddOutcome::Reactivated => "re-activated",
-                    AddOutcome::AlreadyActive => "already subscribed",
+            let name = SubscriberName::parse_opt(name.as_deref());
+            let outcome = app.store.add_subscriber(&email, name.as_ref(), now).await?;
+            match outcome {
+                AddOutcome::Added => println!("{email}: added"),
+                AddOutcome::Activated => {
+                    println!("{email}: added (had signed up and not confirmed)")
                 }
-            );
+                AddOutcome::AlreadyActive => println!("{email}: already subscribed"),
+                AddOutcome::Refused(why) => {
+                    anyhow::bail!("{}", crate::editor::refusal_text(&email, &why))
+                }
+            }
         }
         SubscriberAction::Remove { email } => {
             let email = EmailAddress::parse(&email)?;
@@ -612,7 +612,7 @@ async fn cmd_subscribers(app: &App, action: SubscriberAction) -> anyhow::Result<
                     "{:<40} {:<14} {}",
                     s.email,
                     s.status,
-                    s.name.as_deref().unwrap_or("")
+                    s.name.as_ref().map(|n| n.as_str()).unwrap_or("")
                 );
             }
             let active = subs.iter().filter(|s| s.status == "active").count();
@@ -631,11 +631,15 @@ async fn import(app: &App, file: &Path) -> anyhow::Result<ExitCode> {
     for (line, e) in &r.rejected {
         eprintln!("{}:{line}: {e}", file.display());
     }
+    for (line, why) in &r.skipped {
+        eprintln!("{}:{line}: skipped: {why}", file.display());
+    }
     println!(
-        "imported {}: {} added, {} already subscribed, {} rejected",
+        "imported {}: {} added, {} already subscribed, {} skipped (said no), {} rejected",
         file.display(),
         r.added,
         r.existing,
+        r.skipped.len(),
         r.rejected.len()
     );
     Ok(code(!r.rejected.is_empty()))

@@ -4,10 +4,10 @@
 
 use crate::assemble::Digest;
 use crate::deliver::SendReceipt;
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, SubscriberName};
 use crate::pipeline::{self, App, BuildMode};
 use crate::render::Recipient;
-use crate::store::{AddOutcome, BlockKind, now_ts};
+use crate::store::{AddOutcome, BlockKind, Refusal, now_ts};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -64,11 +64,15 @@ pub struct ImportReport {
     pub existing: usize,
     /// (line, what is wrong), for every row left out.
     pub rejected: Vec<(usize, String)>,
+    /// (line, why), for people who said no (or whose mailbox did): an
+    /// import never brings them back.
+    pub skipped: Vec<(usize, String)>,
 }
 
 /// Imports every valid row of a CSV with an `email` column and an optional
 /// `name` column (header optional; without one, email then name). A bad row
-/// is reported with its line and never stops the rest.
+/// is reported with its line and never stops the rest; so is an address
+/// that unsubscribed, bounced or complained, which is left as it is.
 pub async fn import_subscribers(
     app: &App,
     csv_data: impl std::io::Read,
@@ -100,20 +104,28 @@ pub async fn import_subscribers(
         if raw.is_empty() && rec.iter().all(str::is_empty) {
             continue;
         }
-        let name = columns
-            .1
-            .or(Some(1))
-            .and_then(|c| rec.get(c))
-            .filter(|n| !n.is_empty());
+        let name = SubscriberName::parse_opt(columns.1.or(Some(1)).and_then(|c| rec.get(c)));
         match EmailAddress::parse(raw) {
-            Ok(email) => match app.store.add_subscriber(&email, name, now_ts()).await? {
+            Ok(email) => match app
+                .store
+                .add_subscriber(&email, name.as_ref(), now_ts())
+                .await?
+            {
                 AddOutcome::AlreadyActive => report.existing += 1,
-                _ => report.added += 1,
+                AddOutcome::Added | AddOutcome::Activated => report.added += 1,
+                AddOutcome::Refused(why) => report.skipped.push((line, why.to_string())),
             },
             Err(e) => report.rejected.push((line, e.to_string())),
         }
     }
     Ok(report)
+}
+
+/// Why an operator cannot add this address, and who can.
+pub fn refusal_text(email: &EmailAddress, why: &Refusal) -> String {
+    format!(
+        "{email} is {why}; only they can subscribe again, by signing up and confirming the link they are sent"
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

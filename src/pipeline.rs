@@ -5,7 +5,7 @@
 use crate::assemble::{self, Digest, Summarized};
 use crate::config::{Config, TransportKind};
 use crate::deliver::{self, DeliveryReport, Mailer, OutboxMailer, SmtpMailer};
-use crate::domain::{EditionKey, EmailAddress, Section};
+use crate::domain::{EditionKey, EmailAddress, Section, SubscriberName};
 use crate::extract::{self, TextSource, clean, page};
 use crate::feeds::fetch::{FetchError, FetchOutcome, Fetcher};
 use crate::feeds::parse::{canonical_link, parse_feed};
@@ -97,7 +97,11 @@ impl App {
         for s in &self.config.subscribers {
             let email = EmailAddress::parse(&s.email)?;
             self.store
-                .seed_subscriber(&email, s.name.as_deref(), now_ts())
+                .seed_subscriber(
+                    &email,
+                    SubscriberName::parse_opt(s.name.as_deref()).as_ref(),
+                    now_ts(),
+                )
                 .await?;
         }
         Ok(())

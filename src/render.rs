@@ -3,7 +3,7 @@
 
 use crate::assemble::Digest;
 use crate::config::NewsletterSettings;
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, SubscriberName};
 use askama::Template;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -44,7 +44,7 @@ pub struct Encoded {
 pub struct Recipient {
     pub id: i64,
     pub email: EmailAddress,
-    pub name: Option<String>,
+    pub name: Option<SubscriberName>,
 }
 
 #[derive(Template)]
@@ -235,7 +235,7 @@ impl Renderer {
             from: s.from.clone(),
             reply_to: s.reply_to.clone(),
             to: to.email.clone(),
-            to_name: to.name.clone(),
+            to_name: to.name.as_ref().map(|n| n.as_str().to_string()),
             subject: format!("Confirm your subscription to {}", s.name),
             html,
             text,
@@ -296,7 +296,7 @@ impl Prepared<'_> {
             from: s.from.clone(),
             reply_to: s.reply_to.clone(),
             to: to.email.clone(),
-            to_name: to.name.clone(),
+            to_name: to.name.as_ref().map(|n| n.as_str().to_string()),
             subject: digest.subject.clone(),
             html,
             text,
@@ -414,6 +414,11 @@ pub fn confirm_token(secret: &str, subscriber_id: i64, email: &str, issued: i64)
         "{subscriber_id}.{issued}.{}",
         &sign(secret, &format!("confirm:{subscriber_id}:{email}:{issued}"))[..32]
     )
+}
+
+/// When a confirmation token says it was issued, before it is checked.
+pub fn confirm_issued(token: &str) -> Option<i64> {
+    token.split('.').nth(1)?.parse().ok()
 }
 
 /// Checks a confirmation token against the stored address and its age.

@@ -1164,6 +1164,239 @@ async fn the_binary_serves_the_demo_and_stops_cleanly_on_sigterm() {
     }
 }
 
+// ------------------------------------------------------------ hostile input
+
+const PLANTED: &str = "Eve\r\nBcc: planted@evil.example";
+
+/// The header block of a raw message, each folded header unfolded into one
+/// line.
+fn header_lines(raw: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(raw);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let mut out: Vec<String> = Vec::new();
+    for line in head.split("\r\n") {
+        match out.last_mut() {
+            Some(last) if line.starts_with([' ', '\t']) => last.push_str(line),
+            _ => out.push(line.to_string()),
+        }
+    }
+    out
+}
+
+fn assert_no_injected_header(raw: &[u8]) {
+    let raw_text = String::from_utf8_lossy(raw);
+    let head = raw_text.split("\r\n\r\n").next().unwrap_or_default();
+    for line in head.split("\r\n") {
+        assert!(
+            !line.to_ascii_lowercase().starts_with("bcc:"),
+            "a planted header: {line}\n{head}"
+        );
+        assert!(line.len() <= 998, "a header line of {} octets", line.len());
+    }
+}
+
+async fn a_line_break_in_a_name_never_becomes_a_header_through_the_api_or_the_form(db: TestDb) {
+    use reqwest::Method;
+    let app = spawn_app(db, Options::default()).await;
+    let r = app
+        .api_json(
+            Method::POST,
+            "/subscribers",
+            serde_json::json!({"email": "eve@example.com", "name": PLANTED}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let csv = format!(
+        "email,name\nmallory@example.com,\"Mal\r\nBcc: planted@evil.example\"\ntrent@example.com,{}\n",
+        "T".repeat(5000)
+    );
+    let r = app
+        .api(Method::POST, "/subscribers/import")
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let report: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(report["added"], 2, "{report}");
+    // A stranger signs up an active subscriber's address with a name.
+    let r = app
+        .http
+        .post(app.url("/subscribe"))
+        .form(&[("email", "reader0@example.com"), ("name", PLANTED)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    // And a new reader signs up with one.
+    let r = app
+        .http
+        .post(app.url("/subscribe"))
+        .form(&[("email", "frank@example.com"), ("name", PLANTED)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    app.wait_for_messages(1).await;
+    let confirmation = app.sink.received().remove(0);
+    assert_no_injected_header(&confirmation.data);
+    let link = confirm_link(&confirmation.data);
+    let path = link.trim_start_matches("https://roundup.example.com");
+    assert_eq!(
+        app.http.post(app.url(path)).send().await.unwrap().status(),
+        200
+    );
+
+    assert_eq!(
+        app.subscriber("reader0@example.com").await.name,
+        None,
+        "untouched"
+    );
+    for email in ["eve@example.com", "frank@example.com"] {
+        let name = app.subscriber(email).await.name.expect("a name");
+        assert_eq!(name.as_str(), "Eve Bcc: planted@evil.example");
+    }
+    let trent = app.subscriber("trent@example.com").await.name.unwrap();
+    assert_eq!(trent.as_str().chars().count(), 100);
+
+    let r = app.api_call(Method::POST, "/send").await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    // Three readers, Eve, Mallory, Trent and Frank, and the confirmation.
+    app.wait_for_messages(8).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let received = app.sink.received();
+    assert_eq!(received.len(), 8);
+    let mut per_recipient = std::collections::BTreeMap::new();
+    for m in &received[1..] {
+        assert_no_injected_header(&m.data);
+        for r in &m.rcpt_to {
+            *per_recipient.entry(r.clone()).or_insert(0) += 1;
+        }
+        let to = header_lines(&m.data)
+            .into_iter()
+            .find(|l| l.to_ascii_lowercase().starts_with("to:"))
+            .expect("a To header");
+        assert!(!to.contains('\r') && !to.contains('\n'));
+    }
+    assert_eq!(per_recipient.len(), 7, "{per_recipient:?}");
+    assert!(per_recipient.values().all(|n| *n == 1), "{per_recipient:?}");
+    let store = app.store().await;
+    let edition = store.latest_edition().await.unwrap().expect("published");
+    let counts = store.delivery_counts(edition.id).await.unwrap();
+    assert_eq!((counts.sent, counts.sending, counts.failed), (7, 0, 0));
+    app.stop().await;
+}
+
+async fn a_no_is_final_except_for_their_own_confirmed_sign_up(db: TestDb) {
+    use reqwest::Method;
+    let app = spawn_app(db, Options::default()).await;
+    let secret = app.config.newsletter.secret.clone();
+    let sub = app.subscriber("reader0@example.com").await;
+    // A confirmation link from before they said no.
+    let old_link = roundup::render::confirm_token(
+        &secret,
+        sub.id,
+        "reader0@example.com",
+        roundup::store::now_ts() - 120,
+    );
+    let token = unsubscribe_token(&app, sub.id, "reader0@example.com");
+    let r = app
+        .http
+        .post(app.url(&format!("/u/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.subscriber("reader0@example.com").await.status,
+        "unsubscribed"
+    );
+
+    // The operator's add, in any spelling, and an import, are refused.
+    let r = app
+        .api_json(
+            Method::POST,
+            "/subscribers",
+            serde_json::json!({"email": "Reader0@Example.com", "name": "New Name"}),
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("unsubscribed on"),
+        "{body}"
+    );
+    let r = app
+        .api(Method::POST, "/subscribers/import")
+        .header("content-type", "text/csv")
+        .body("email,name\nREADER0@example.com,Someone\n")
+        .send()
+        .await
+        .unwrap();
+    let report: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(report["added"], 0, "{report}");
+    assert_eq!(report["skipped"][0]["line"], 2, "{report}");
+    assert!(
+        report["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("unsubscribed on "),
+        "{report}"
+    );
+    // The old link does not bring them back.
+    let r = app
+        .http
+        .post(app.url(&format!("/confirm/{old_link}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let now = app.subscriber("reader0@example.com").await;
+    assert_eq!(
+        (now.status.as_str(), now.name.as_ref()),
+        ("unsubscribed", None)
+    );
+
+    // Their own sign-up changes nothing until they confirm it.
+    let r = app
+        .http
+        .post(app.url("/subscribe"))
+        .form(&[("email", "READER0@example.com"), ("name", "Someone Else")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    app.wait_for_messages(1).await;
+    let mail = app.sink.received().remove(0);
+    assert_eq!(mail.rcpt_to, ["reader0@example.com"], "the stored spelling");
+    let now = app.subscriber("reader0@example.com").await;
+    assert_eq!(
+        (now.status.as_str(), now.name.as_ref()),
+        ("unsubscribed", None)
+    );
+    let link = confirm_link(&mail.data);
+    let path = link.trim_start_matches("https://roundup.example.com");
+    assert_eq!(
+        app.http.post(app.url(path)).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(app.subscriber("reader0@example.com").await.status, "active");
+
+    // Another spelling of an active mailbox is the same subscriber.
+    let r = app
+        .api_json(
+            Method::POST,
+            "/subscribers",
+            serde_json::json!({"email": "READER1@EXAMPLE.COM"}),
+        )
+        .await;
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["outcome"], "already_active");
+    let list = app.api_get("/subscribers").await;
+    assert_eq!(list["subscribers"].as_array().unwrap().len(), 3);
+    app.stop().await;
+}
+
 // Every scenario above but the binary one, on SQLite and on PostgreSQL.
 on_each_database!(
     health_readiness_and_metrics,
@@ -1179,4 +1412,6 @@ on_each_database!(
     a_publish_slot_missed_long_ago_is_skipped_not_sent_late,
     a_shutdown_in_the_middle_of_a_send_loses_nothing,
     two_services_firing_the_same_slot_publish_and_send_once,
+    a_line_break_in_a_name_never_becomes_a_header_through_the_api_or_the_form,
+    a_no_is_final_except_for_their_own_confirmed_sign_up,
 );

@@ -1,5 +1,6 @@
 use super::SendError;
 use super::dkim::Signer;
+use crate::domain::SubscriberName;
 use crate::render::RenderedEmail;
 use lettre::Message;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
@@ -22,7 +23,7 @@ fn raw(name: &'static str, value: String) -> HeaderValue {
 /// A multipart/alternative message (plain text first, HTML preferred) with
 /// the bulk-mail headers.
 pub fn build_message(e: &RenderedEmail, signer: Option<&Signer>) -> Result<Message, SendError> {
-    let bad = |what: &str, err: String| SendError::Permanent(format!("{what}: {err}"));
+    let bad = |what: &str, err: String| SendError::Unsendable(format!("{what}: {err}"));
     let from: Mailbox = e
         .from
         .parse()
@@ -31,7 +32,9 @@ pub fn build_message(e: &RenderedEmail, signer: Option<&Signer>) -> Result<Messa
         e.to.as_str()
             .parse()
             .map_err(|x: lettre::address::AddressError| bad("To", x.to_string()))?;
-    let to = Mailbox::new(e.to_name.clone(), to_addr);
+    // Whoever filled in the name, nothing but a clean one reaches the header.
+    let to_name = SubscriberName::parse_opt(e.to_name.as_deref()).map(SubscriberName::into_string);
+    let to = Mailbox::new(to_name, to_addr);
     let mut b = Message::builder()
         .from(from)
         .to(to)

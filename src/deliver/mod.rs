@@ -25,13 +25,16 @@ pub struct SendReceipt {
 }
 
 /// Callers branch on the kind: transient failures are retried, permanent ones
-/// count as a bounce.
+/// count as a bounce, and a message that could not be made is neither: it
+/// fails that one row, and says nothing about the recipient or the relay.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum SendError {
     #[error("temporary failure: {0}")]
     Transient(String),
     #[error("permanent failure: {0}")]
     Permanent(String),
+    #[error("the message could not be made: {0}")]
+    Unsendable(String),
 }
 
 pub trait Mailer: Send + Sync {

@@ -12,15 +12,17 @@ use super::pace::{Breaker, Pacer, Tripped};
 use super::{Mailer, SendError};
 use crate::assemble::Digest;
 use crate::config::DeliverySettings;
+use crate::domain::SubscriberName;
 use crate::render::{Prepared, Recipient, Renderer};
 use crate::store::{
     Claimed, DeliveryCounts, FailedDelivery, Failure, Pause, SentRow, Store, now_ts,
 };
 use crate::telemetry::{DELIVERIES, SEND_SECONDS, SMTP_ERRORS};
-use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -388,9 +390,18 @@ impl Run<'_> {
         let recipient = Recipient {
             id: c.subscriber_id,
             email,
-            name: c.name.clone(),
+            name: SubscriberName::parse_opt(c.name.as_deref()),
         };
-        let message = self.prepared.render(&recipient)?;
+        // Nothing stored may stop the run: a message that cannot be made
+        // fails its own row, with the reason, and the rest go on.
+        let rendered =
+            std::panic::catch_unwind(AssertUnwindSafe(|| self.prepared.render(&recipient)))
+                .map_err(|p| format!("rendering failed: {}", panic_text(&p)))
+                .and_then(|r| r.map_err(|e| format!("rendering failed: {e:#}")));
+        let message = match rendered {
+            Ok(m) => m,
+            Err(why) => return self.unsendable(&c, &why).await,
+        };
         tokio::select! {
             _ = self.pacer.acquire() => {}
             _ = self.stop.cancelled() => {}
@@ -405,17 +416,18 @@ impl Run<'_> {
         }
         let timeout = Duration::from_secs(self.settings.send_timeout_secs);
         let started = std::time::Instant::now();
-        let (result, timed_out) =
-            match tokio::time::timeout(timeout, self.mailer.send(&message)).await {
-                Ok(r) => (r, false),
-                Err(_) => (
-                    Err(SendError::Transient(format!(
-                        "no answer within {} s",
-                        timeout.as_secs()
-                    ))),
-                    true,
-                ),
-            };
+        let send = AssertUnwindSafe(self.mailer.send(&message)).catch_unwind();
+        let (result, timed_out) = match tokio::time::timeout(timeout, send).await {
+            Ok(Ok(r)) => (r, false),
+            Ok(Err(p)) => (Err(SendError::Unsendable(panic_text(&p))), false),
+            Err(_) => (
+                Err(SendError::Transient(format!(
+                    "no answer within {} s",
+                    timeout.as_secs()
+                ))),
+                true,
+            ),
+        };
         metrics::histogram!(SEND_SECONDS).record(started.elapsed().as_secs_f64());
         match result {
             Ok(receipt) => {
@@ -430,9 +442,11 @@ impl Run<'_> {
                 metrics::counter!(DELIVERIES, "outcome" => "sent").increment(1);
                 Ok(Outcome::Sent)
             }
+            Err(SendError::Unsendable(why)) => self.unsendable(&c, &why).await,
             Err(e) => {
                 let now = now_ts();
                 let failure = match &e {
+                    SendError::Unsendable(_) => unreachable!("handled above"),
                     SendError::Permanent(_) => Failure::Bounced,
                     SendError::Transient(_)
                         if c.attempts >= self.settings.max_attempts
@@ -449,11 +463,11 @@ impl Run<'_> {
                             ),
                     },
                 };
-                tracing::warn!(to = %c.email, error = %e, ?failure, "delivery failed");
+                tracing::warn!(to = %c.email, error = %e, outcome = %failure_text(failure), "delivery failed");
                 let class = match &e {
                     _ if timed_out => "timeout",
                     SendError::Permanent(_) => "permanent",
-                    SendError::Transient(_) => "transient",
+                    SendError::Transient(_) | SendError::Unsendable(_) => "transient",
                 };
                 let outcome = match failure {
                     Failure::Bounced => "bounced",
@@ -488,6 +502,47 @@ impl Run<'_> {
             }
         }
     }
+}
+
+impl Run<'_> {
+    /// A message that could not be made: its row fails with the reason (not
+    /// as a bounce: the mailbox did nothing), and it does not count towards
+    /// the breaker, which watches the relay.
+    async fn unsendable(&self, c: &Claimed, why: &str) -> anyhow::Result<Outcome> {
+        tracing::error!(to = %c.email, error = %why, "message could not be made; not sending it");
+        metrics::counter!(DELIVERIES, "outcome" => "unsendable").increment(1);
+        self.store
+            .mark_failed(
+                c.delivery_id,
+                &self.owner,
+                &format!("the message could not be made: {why}"),
+                Failure::GaveUp,
+                self.settings.max_bounces,
+                now_ts(),
+            )
+            .await?;
+        Ok(Outcome::Failed)
+    }
+}
+
+/// What the ledger does with a failed row, in words for the log.
+fn failure_text(f: Failure) -> String {
+    match f {
+        Failure::Retry { at } => format!(
+            "retry at {}",
+            crate::store::from_ts(at).format("%Y-%m-%d %H:%M:%S UTC")
+        ),
+        Failure::GaveUp => "gave up".into(),
+        Failure::Bounced => "bounced".into(),
+    }
+}
+
+/// A panic's message, as well as it can be read.
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "an internal error".into())
 }
 
 /// Exponential from `first` seconds, at most an hour, with ±25% jitter

@@ -4,9 +4,11 @@
 mod edition;
 mod email;
 mod item_key;
+mod name;
 mod section;
 
 pub use edition::EditionKey;
 pub use email::EmailAddress;
 pub use item_key::ItemKey;
+pub use name::SubscriberName;
 pub use section::Section;

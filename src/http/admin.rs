@@ -2,7 +2,7 @@
 //! behind a bearer token.
 
 use super::State;
-use crate::domain::{EditionKey, EmailAddress};
+use crate::domain::{EditionKey, EmailAddress, SubscriberName};
 use crate::editor;
 use crate::pipeline;
 use crate::store::{AddOutcome, StoredEdition, now_ts};
@@ -253,15 +253,22 @@ struct NewSubscriber {
 /// for it, as with the CLI).
 async fn add_subscriber(Extract(s): Extract<State>, Json(r): Json<NewSubscriber>) -> ApiResult {
     let email = EmailAddress::parse(&r.email).map_err(|e| bad(e.to_string()))?;
+    let name = SubscriberName::parse_opt(r.name.as_deref());
     let outcome = s
         .app
         .store
-        .add_subscriber(&email, r.name.as_deref(), now_ts())
+        .add_subscriber(&email, name.as_ref(), now_ts())
         .await?;
     let (status, word) = match outcome {
         AddOutcome::Added => (StatusCode::CREATED, "added"),
-        AddOutcome::Reactivated => (StatusCode::OK, "reactivated"),
+        AddOutcome::Activated => (StatusCode::OK, "activated"),
         AddOutcome::AlreadyActive => (StatusCode::OK, "already_active"),
+        AddOutcome::Refused(why) => {
+            return Err(ApiError(
+                StatusCode::CONFLICT,
+                editor::refusal_text(&email, &why),
+            ));
+        }
     };
     Ok((status, Json(json!({ "email": email, "outcome": word }))).into_response())
 }
@@ -287,10 +294,18 @@ async fn import(Extract(s): Extract<State>, body: Bytes) -> ApiResult {
         .iter()
         .map(|(line, e)| json!({ "line": line, "error": e }))
         .collect();
-    Ok(
-        Json(json!({ "added": r.added, "existing": r.existing, "rejected": rejected }))
-            .into_response(),
-    )
+    let skipped: Vec<_> = r
+        .skipped
+        .iter()
+        .map(|(line, why)| json!({ "line": line, "reason": why }))
+        .collect();
+    Ok(Json(json!({
+        "added": r.added,
+        "existing": r.existing,
+        "skipped": skipped,
+        "rejected": rejected,
+    }))
+    .into_response())
 }
 
 async fn feeds(Extract(s): Extract<State>) -> ApiResult {

@@ -2,9 +2,10 @@
 //! sign-up with double opt-in, and the archive.
 
 use super::State;
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, SubscriberName};
 use crate::render::{
-    CONFIRM_TTL_SECS, Recipient, token_subscriber, verify_confirm_token, verify_unsubscribe_token,
+    CONFIRM_TTL_SECS, Recipient, confirm_issued, token_subscriber, verify_confirm_token,
+    verify_unsubscribe_token,
 };
 use crate::store::{PendingOutcome, Subscriber, now_ts};
 use axum::Router;
@@ -44,9 +45,10 @@ async fn token_holder(
     let secret = &s.app.config.newsletter.secret;
     Ok(s.app
         .store
-        .subscriber(id)
+        .subscriber_for_link(id)
         .await?
-        .filter(|sub| verify(secret, token, sub.email.as_str()) == Some(id)))
+        .filter(|(_, signed)| verify(secret, token, signed) == Some(id))
+        .map(|(sub, _)| sub))
 }
 
 async fn unsubscriber(s: &State, token: &str) -> anyhow::Result<Option<Subscriber>> {
@@ -164,15 +166,10 @@ async fn subscribe(
             );
         }
     };
-    let name = form
-        .name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(|n| n.chars().take(100).collect::<String>());
+    let name = SubscriberName::parse_opt(form.name.as_deref());
     let state = s.clone();
     tokio::spawn(async move {
-        if let Err(e) = send_confirmation(&state, &email, name.as_deref()).await {
+        if let Err(e) = send_confirmation(&state, &email, name.as_ref()).await {
             tracing::warn!("confirmation email not sent: {e:#}");
         }
     });
@@ -186,12 +183,14 @@ async fn subscribe(
 async fn send_confirmation(
     s: &State,
     email: &EmailAddress,
-    name: Option<&str>,
+    name: Option<&SubscriberName>,
 ) -> anyhow::Result<()> {
     let app = &s.app;
     let now = now_ts();
-    let id = match app.store.add_pending(email, name, now).await? {
-        PendingOutcome::AwaitsConfirmation { id } => id,
+    // The link goes to the address as stored and is signed for it: the
+    // form may have spelled a known mailbox another way.
+    let (id, stored) = match app.store.add_pending(email, name, now).await? {
+        PendingOutcome::AwaitsConfirmation { id, email } => (id, email),
         PendingOutcome::AlreadyActive => return Ok(()),
         PendingOutcome::RecentlyAsked => {
             tracing::info!(
@@ -202,8 +201,8 @@ async fn send_confirmation(
     };
     let to = Recipient {
         id,
-        email: email.clone(),
-        name: name.map(str::to_string),
+        email: stored,
+        name: name.cloned(),
     };
     let message = app.renderer.confirmation(&to, now)?;
     app.mailer("confirmations")?.send(&message).await?;
@@ -254,7 +253,12 @@ async fn confirm(Extract(s): Extract<State>, Path(token): Path<String>) -> Respo
     match s
         .app
         .store
-        .confirm_subscriber(sub.id, &sub.email, now_ts())
+        .confirm_subscriber(
+            sub.id,
+            &sub.email,
+            confirm_issued(&token).unwrap_or(0),
+            now_ts(),
+        )
         .await
     {
         Ok(true) => {
@@ -263,8 +267,8 @@ async fn confirm(Extract(s): Extract<State>, Path(token): Path<String>) -> Respo
             }
             subscribed(&s, &sub.email)
         }
-        // Unsubscribed since the link was sent: a week-old link does not
-        // bring them back.
+        // Unsubscribed since the link was sent: a link from before their
+        // "no" does not bring them back.
         Ok(false) => expired(&s),
         Err(e) => internal(&s, e),
     }

@@ -5,6 +5,7 @@ mod editions;
 mod feeds;
 mod items;
 mod ledger;
+mod mailboxes;
 mod schedule;
 mod steering;
 mod subscribers;
@@ -15,7 +16,7 @@ pub use items::StoredItem;
 pub use ledger::{Claimed, DeliveryCounts, FailedDelivery, Failure, Pause, SentRow};
 pub use schedule::SlotClaim;
 pub use steering::{BlockKind, StoredSteering};
-pub use subscribers::{AddOutcome, PendingOutcome, Subscriber};
+pub use subscribers::{AddOutcome, PendingOutcome, Refusal, Subscriber, is_final_no};
 
 use anyhow::Context;
 use sqlx::AnyPool;
@@ -69,6 +70,11 @@ macro_rules! migrations {
                 5,
                 "service",
                 include_str!(concat!("../../migrations/", $dir, "/0005_service.sql")),
+            ),
+            (
+                6,
+                "mailboxes",
+                include_str!(concat!("../../migrations/", $dir, "/0006_mailboxes.sql")),
             ),
         ]
     };
@@ -180,6 +186,12 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .with_context(|| format!("migration {version} ({name}) failed"))?;
+            // Steps SQL cannot say the way the code means them.
+            if *version == 6 {
+                self.merge_mailboxes(&mut tx)
+                    .await
+                    .with_context(|| format!("migration {version} ({name}) failed"))?;
+            }
             sqlx::query(
                 self.sql(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
