@@ -377,6 +377,94 @@ async fn publishing_twice_fans_out_once(db: TestDb) {
 }
 
 // Every scenario above, on SQLite and on PostgreSQL.
+/// A transport that cannot carry two particular messages: one makes it
+/// fail as unsendable, the other makes it panic (a library bug).
+struct Picky {
+    sent: std::sync::Mutex<Vec<String>>,
+}
+
+impl roundup::deliver::Mailer for Picky {
+    fn send<'a>(
+        &'a self,
+        email: &'a roundup::render::RenderedEmail,
+    ) -> futures_util::future::BoxFuture<
+        'a,
+        Result<roundup::deliver::SendReceipt, roundup::deliver::SendError>,
+    > {
+        Box::pin(async move {
+            match email.to.as_str() {
+                "reader1@example.com" => Err(roundup::deliver::SendError::Unsendable(
+                    "To: cannot be encoded".into(),
+                )),
+                "reader2@example.com" => panic!("a Display implementation returned an error"),
+                other => {
+                    self.sent.lock().unwrap().push(other.to_string());
+                    Ok(roundup::deliver::SendReceipt {
+                        reply: "250 ok".into(),
+                    })
+                }
+            }
+        })
+    }
+
+    fn describe(&self) -> String {
+        "picky".into()
+    }
+}
+
+async fn a_message_that_cannot_be_made_fails_its_own_row_and_the_rest_go(db: TestDb) {
+    let t = setup(db, 5).await;
+    let mailer = Picky {
+        sent: Default::default(),
+    };
+    let s = settings();
+    for _ in 0..2 {
+        let r = deliver_edition(
+            DeliveryJob {
+                store: &t.store,
+                edition_id: t.edition.id,
+                digest: &t.edition.digest,
+                renderer: &t.renderer,
+                mailer: &mailer,
+                settings: &s,
+                concurrency: 2,
+            },
+            &tokio_util::sync::CancellationToken::new(),
+        )
+        .await
+        .expect("the run goes on");
+        let c = &r.counts;
+        assert_eq!(
+            (c.sent, c.failed, c.sending, c.queued, c.bounced),
+            (3, 2, 0, 0, 0),
+            "{c:?}"
+        );
+        let failed: Vec<_> = r.failures.iter().map(|f| f.error.as_str()).collect();
+        assert!(
+            failed
+                .iter()
+                .all(|e| e.contains("the message could not be made")),
+            "{failed:?}"
+        );
+    }
+    let mut sent = mailer.sent.lock().unwrap().clone();
+    sent.sort();
+    assert_eq!(
+        sent,
+        [
+            "reader0@example.com",
+            "reader3@example.com",
+            "reader4@example.com"
+        ],
+        "each once, also after a second run"
+    );
+    let subs = t.store.subscribers().await.unwrap();
+    assert!(
+        subs.iter().all(|s| s.status == "active"),
+        "not a bounce: the mailboxes did nothing"
+    );
+}
+
 on_each_database!(
     refusals_and_dropped_connections_still_deliver_each_message_exactly_once,
     refused_recipients_bounce_are_suppressed_and_the_rest_go_through,
@@ -387,4 +475,5 @@ on_each_database!(
     transient_failures_give_up_at_the_age_limit,
     a_pooled_connection_the_server_closed_is_replaced_not_failed,
     publishing_twice_fans_out_once,
+    a_message_that_cannot_be_made_fails_its_own_row_and_the_rest_go,
 );
