@@ -1,6 +1,10 @@
 //! Typed settings: a TOML file plus `ROUNDUP_<SECTION>__<KEY>` environment
 //! overrides, validated once at start-up. Every error names the file (or the
 //! variable), the key and what is wrong, on one line.
+//! Relative paths, wherever they were set, are resolved against the config
+//! file's folder at load time, so every consumer sees the same absolute path.
+
+mod paths;
 
 use crate::domain::{EmailAddress, Section};
 use serde::{Deserialize, Serialize};
@@ -24,7 +28,8 @@ pub struct Config {
     pub service: ServiceSettings,
     pub feeds: Vec<FeedSettings>,
     pub subscribers: Vec<SeedSubscriber>,
-    /// Where the file was read from; relative feed paths resolve against its folder.
+    /// Where the file was read from. Relative feed paths resolve against its
+    /// folder when the feeds are opened; the other paths already were at load.
     #[serde(skip)]
     pub source: Option<PathBuf>,
 }
@@ -53,6 +58,8 @@ pub struct NewsletterSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
+    /// `sqlite://PATH` (PATH relative to the config file's folder) or a
+    /// PostgreSQL URL.
     pub url: String,
 }
 
@@ -98,8 +105,8 @@ pub struct DkimSettings {
     pub domain: String,
     /// The selector (s=): the public key is published at SELECTOR._domainkey.DOMAIN.
     pub selector: String,
-    /// Private key file, relative to the working directory: PKCS#1 PEM for rsa,
-    /// the base64 32-byte seed for ed25519.
+    /// Private key file, relative to the config file's folder: PKCS#1 PEM for
+    /// rsa, the base64 32-byte seed for ed25519.
     pub key_file: String,
     /// "rsa" (the default) or "ed25519".
     pub algorithm: String,
@@ -117,7 +124,7 @@ impl DkimSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct ArchiveSettings {
     pub enabled: bool,
-    /// Folder the pages are written to, relative to the working directory.
+    /// Folder the pages are written to, relative to the config file's folder.
     pub dir: String,
     /// Public URL the folder is served at; empty means `newsletter.base_url` + `/archive`.
     pub url: String,
@@ -201,7 +208,8 @@ pub enum TransportKind {
 #[serde(deny_unknown_fields, default)]
 pub struct DeliverySettings {
     pub transport: TransportKind,
-    /// Folder for the outbox transport; one sub-folder per edition.
+    /// Folder for the outbox transport, relative to the config file's folder;
+    /// one sub-folder per edition.
     pub outbox_dir: String,
     pub batch_size: usize,
     /// A claim lasts this long; the worker renews it while it holds the row,
@@ -478,7 +486,8 @@ impl Config {
         Self::from_toml(&text, path, &env)
     }
 
-    /// The pure core of `load`: text, where it came from, and the environment.
+    /// The core of `load`: text, where it came from, and the environment. It
+    /// reads nothing but the config's folder, to make its paths absolute.
     pub fn from_toml(
         text: &str,
         path: &Path,
@@ -503,14 +512,25 @@ impl Config {
                     };
                     ConfigError::new(origin.clone(), key, message)
                 })?;
-        config.source = Some(path.to_path_buf());
         config
             .validate()
             .map_err(|(key, msg)| ConfigError::new(origin, key, msg))?;
+        config.source = Some(path.to_path_buf());
+        config.resolve_paths(&paths::config_dir(path));
         Ok(config)
     }
 
-    /// The folder relative paths in this config resolve against.
+    /// Settings that name files, made absolute beside the config file. Done
+    /// after validation so its messages quote what the operator wrote.
+    fn resolve_paths(&mut self, dir: &Path) {
+        self.database.url = paths::database_url(&self.database.url, dir);
+        self.delivery.outbox_dir = paths::beside(&self.delivery.outbox_dir, dir);
+        self.archive.dir = paths::beside(&self.archive.dir, dir);
+        self.dkim.key_file = paths::beside(&self.dkim.key_file, dir);
+    }
+
+    /// The folder relative feed paths resolve against (as written, since the
+    /// stored feed keys come from it); the other paths are resolved at load.
     pub fn base_dir(&self) -> PathBuf {
         self.source
             .as_ref()
@@ -797,7 +817,8 @@ pub fn parse_mailbox(s: &str) -> Result<lettre::message::Mailbox, String> {
 }
 
 /// `ROUNDUP_SMTP__PASSWORD=x` sets `smtp.password`. The value's type comes from
-/// the key's default, so a numeric password stays a string.
+/// the key's default, so a numeric password stays a string. Paths set here
+/// resolve against the config file's folder like those in the file.
 fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), ConfigError> {
     let defaults = toml::Table::try_from(Config::default()).expect("defaults serialize");
     for (name, value) in env {
@@ -951,7 +972,11 @@ section = "tech"
     #[test]
     fn minimal_file_gets_sane_defaults() {
         let c = load(MINIMAL, &[]).unwrap();
-        assert_eq!(c.database.url, "sqlite://data/roundup.db");
+        let here = std::fs::canonicalize(".").unwrap();
+        assert_eq!(
+            c.database.url,
+            format!("sqlite://{}", here.join("data/roundup.db").display())
+        );
         assert_eq!(c.delivery.transport, TransportKind::Outbox);
         assert_eq!(c.fetch.concurrency, 16);
         assert_eq!(c.feeds[0].weight, 1.0);
@@ -1036,5 +1061,76 @@ section = "tech"
         let text = format!("{MINIMAL}\n[delivery]\ntransport = \"smtp\"\n");
         let s = load(&text, &[]).unwrap_err().to_string();
         assert!(s.contains("smtp.host"), "{s}");
+    }
+
+    fn load_at(path: &str, text: &str, env: &[(&str, &str)]) -> Config {
+        let env: Vec<_> = env
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        Config::from_toml(text, Path::new(path), &env).unwrap()
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_config_folder() {
+        let text = format!(
+            "{MINIMAL}\n[database]\nurl = \"sqlite://data/news.db?mode=rwc\"\n\
+             [delivery]\noutbox_dir = \"../spool/outbox\"\n\
+             [archive]\nenabled = true\ndir = \"/srv/www/archive\"\n\
+             [dkim]\ndomain = \"example.com\"\nselector = \"s1\"\nkey_file = \"./keys/../keys/dkim.pem\"\n"
+        );
+        let c = load_at("/nonexistent/roundup/roundup.toml", &text, &[]);
+        assert_eq!(
+            c.database.url,
+            "sqlite:///nonexistent/roundup/data/news.db?mode=rwc"
+        );
+        assert_eq!(c.delivery.outbox_dir, "/nonexistent/spool/outbox");
+        assert_eq!(c.archive.dir, "/srv/www/archive");
+        assert_eq!(c.dkim.key_file, "/nonexistent/roundup/keys/dkim.pem");
+    }
+
+    #[test]
+    fn defaults_and_overrides_resolve_like_the_file() {
+        let c = load_at(
+            "/nonexistent/roundup/roundup.toml",
+            MINIMAL,
+            &[("ROUNDUP_DELIVERY__OUTBOX_DIR", "mail")],
+        );
+        assert_eq!(
+            c.database.url,
+            "sqlite:///nonexistent/roundup/data/roundup.db"
+        );
+        assert_eq!(c.delivery.outbox_dir, "/nonexistent/roundup/mail");
+        assert_eq!(c.archive.dir, "/nonexistent/roundup/archive");
+        assert_eq!(c.dkim.key_file, "", "an unset key stays unset");
+    }
+
+    #[test]
+    fn memory_and_server_databases_are_not_paths() {
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "postgres://roundup@localhost/roundup",
+        ] {
+            let c = load_at(
+                "/nonexistent/roundup.toml",
+                MINIMAL,
+                &[("ROUNDUP_DATABASE__URL", url)],
+            );
+            assert_eq!(c.database.url, url);
+        }
+    }
+
+    #[test]
+    fn the_folder_is_the_real_one_when_the_file_exists() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = std::fs::canonicalize(tmp.path()).unwrap();
+        std::fs::create_dir(real.join("config")).unwrap();
+        let path = tmp.path().join("config/./roundup.toml");
+        let c = load_at(path.to_str().unwrap(), MINIMAL, &[]);
+        assert_eq!(
+            c.delivery.outbox_dir,
+            real.join("config/outbox").display().to_string()
+        );
     }
 }
