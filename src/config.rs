@@ -1,12 +1,15 @@
 //! Typed settings: a TOML file plus `ROUNDUP_<SECTION>__<KEY>` environment
 //! overrides, validated once at start-up. Every error names the file (or the
-//! variable), the key and what is wrong, on one line.
+//! variable), the key and what is wrong, on one line, with the key's line.
 //! Relative paths, wherever they were set, are resolved against the config
 //! file's folder at load time, so every consumer sees the same absolute path.
 
+mod lines;
 mod paths;
+mod wording;
 
 use crate::domain::{EmailAddress, Section};
+use lines::KeyLines;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -493,28 +496,25 @@ impl Config {
         path: &Path,
         env: &[(String, String)],
     ) -> Result<Self, ConfigError> {
-        let origin = path.display().to_string();
+        let file = path.display().to_string();
         let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            ConfigError::new(origin.clone(), "", describe_toml_error(text, &e))
+            ConfigError::new(file.clone(), "", describe_toml_error(text, &e))
         })?;
-        apply_env(&mut table, env)?;
-        let mut config: Config =
-            toml::Value::Table(table.clone())
-                .try_into()
-                .map_err(|e: toml::de::Error| {
-                    // Errors from a Value carry no span; serde names the field, so find it.
-                    let message = e.message().trim().replace('\n', " ");
-                    let field = error_key(&message);
-                    let (key, line) = locate(&table, text, &field);
-                    let message = match line {
-                        Some(l) => format!("{message} (line {l})"),
-                        None => message,
-                    };
-                    ConfigError::new(origin.clone(), key, message)
-                })?;
+        let overrides = apply_env(&mut table, env)?;
+        let places = Places {
+            file,
+            lines: KeyLines::scan(text),
+            overrides,
+        };
+        // A Value carries no spans, so the failing key's path comes from
+        // serde_path_to_error and its line from the text.
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| {
+                places.error(&serde_key(e.path()), wording::explain(e.inner().message()))
+            })?;
         config
             .validate()
-            .map_err(|(key, msg)| ConfigError::new(origin, key, msg))?;
+            .map_err(|(key, message)| places.error(&key, message))?;
         config.source = Some(path.to_path_buf());
         config.resolve_paths(&paths::config_dir(path));
         Ok(config)
@@ -816,10 +816,53 @@ pub fn parse_mailbox(s: &str) -> Result<lettre::message::Mailbox, String> {
         .map_err(|e| format!("`{s}` is not a mailbox (\"Name <address>\"): {e}"))
 }
 
+/// A key set from the environment, so its errors name the variable.
+struct Override {
+    key: String,
+    variable: String,
+}
+
+/// Where a key's value came from: the file (with the key's line) or the
+/// variable that overrode it.
+struct Places {
+    file: String,
+    lines: KeyLines,
+    overrides: Vec<Override>,
+}
+
+impl Places {
+    fn error(&self, key: &str, message: String) -> ConfigError {
+        let set_by = |o: &&Override| {
+            key.strip_prefix(o.key.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+        };
+        if let Some(o) = self.overrides.iter().find(set_by) {
+            return ConfigError::new(format!("environment variable {}", o.variable), key, message);
+        }
+        let message = match self.lines.find(key) {
+            Some(line) => format!("{message} (line {line})"),
+            None => message,
+        };
+        ConfigError::new(self.file.clone(), key, message)
+    }
+}
+
+/// serde_path_to_error spells the root `.`; the root has no key.
+fn serde_key(path: &serde_path_to_error::Path) -> String {
+    match path.to_string() {
+        root if root == "." => String::new(),
+        key => key,
+    }
+}
+
 /// `ROUNDUP_SMTP__PASSWORD=x` sets `smtp.password`. The value's type comes from
 /// the key's default, so a numeric password stays a string. Paths set here
 /// resolve against the config file's folder like those in the file.
-fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), ConfigError> {
+fn apply_env(
+    table: &mut toml::Table,
+    env: &[(String, String)],
+) -> Result<Vec<Override>, ConfigError> {
+    let mut overrides = Vec::new();
     let defaults = toml::Table::try_from(Config::default()).expect("defaults serialize");
     for (name, value) in env {
         let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
@@ -833,6 +876,7 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
         };
         let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
         let origin = format!("environment variable {name}");
+        let found = format!("{:?}", value.trim());
         let Some(toml::Value::Table(default_section)) = defaults.get(&section) else {
             return Err(ConfigError::new(
                 origin,
@@ -845,12 +889,12 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
                 .trim()
                 .parse::<i64>()
                 .map(toml::Value::Integer)
-                .map_err(|_| "expected a whole number"),
+                .map_err(|_| format!("expected a whole number, found {found}")),
             Some(toml::Value::Float(_)) => value
                 .trim()
                 .parse::<f64>()
                 .map(toml::Value::Float)
-                .map_err(|_| "expected a number"),
+                .map_err(|_| format!("expected a number, found {found}")),
             Some(toml::Value::Array(_)) => Ok(toml::Value::Array(
                 value
                     .split(',')
@@ -863,7 +907,7 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
                 .trim()
                 .parse::<bool>()
                 .map(toml::Value::Boolean)
-                .map_err(|_| "expected true or false"),
+                .map_err(|_| format!("expected true or false, found {found}")),
             _ => Ok(toml::Value::String(value.clone())),
         }
         .map_err(|m| ConfigError::new(origin.clone(), format!("{section}.{key}"), m))?;
@@ -872,6 +916,10 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         match entry {
             toml::Value::Table(t) => {
+                overrides.push(Override {
+                    key: format!("{section}.{key}"),
+                    variable: name.clone(),
+                });
                 t.insert(key, typed);
             }
             _ => {
@@ -883,7 +931,7 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
             }
         }
     }
-    Ok(())
+    Ok(overrides)
 }
 
 fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
@@ -895,55 +943,6 @@ fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
         }
         None => msg,
     }
-}
-
-/// The dotted path of the first key called `field`, and its line in the text.
-fn locate(table: &toml::Table, text: &str, field: &str) -> (String, Option<usize>) {
-    fn walk(t: &toml::Table, prefix: &str, field: &str) -> Option<String> {
-        for (k, v) in t {
-            let path = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
-            if k == field {
-                return Some(path);
-            }
-            let found = match v {
-                toml::Value::Table(inner) => walk(inner, &path, field),
-                toml::Value::Array(items) => {
-                    items.iter().enumerate().find_map(|(i, item)| match item {
-                        toml::Value::Table(inner) => walk(inner, &format!("{path}[{i}]"), field),
-                        _ => None,
-                    })
-                }
-                _ => None,
-            };
-            if found.is_some() {
-                return found;
-            }
-        }
-        None
-    }
-    if field.is_empty() {
-        return (String::new(), None);
-    }
-    let path = walk(table, "", field).unwrap_or_else(|| field.to_string());
-    let line = text.lines().position(|l| {
-        let l = l.trim_start();
-        l.strip_prefix(field)
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
-    });
-    (path, line.map(|i| i + 1))
-}
-
-/// serde's messages name the offending field in backticks; surface it as the key.
-fn error_key(message: &str) -> String {
-    message
-        .split('`')
-        .nth(1)
-        .map(str::to_string)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -1132,5 +1131,119 @@ section = "tech"
             c.delivery.outbox_dir,
             real.join("config/outbox").display().to_string()
         );
+    }
+
+    /// Line numbers below are this text's: keep it as it is.
+    const NUMBERED: &str = r#"[newsletter]
+name = "Test"
+from = "Test <news@example.com>"
+
+[pick]
+window_days = 7
+per_section = 5
+max_per_source = 2
+
+[delivery]
+transport = "outbox"
+
+[[feeds]]
+url = "https://example.com/a.xml"
+
+[[feeds]]
+url = "https://example.com/b.xml"
+name = "B"
+
+[[feeds]]
+url = "https://example.com/c.xml"
+name = "C"
+
+[[subscribers]]
+email = "ada@example.com"
+
+[[subscribers]]
+email = "grace@example.org"
+name = "Grace"
+"#;
+
+    fn error_in(text: &str, env: &[(&str, &str)]) -> String {
+        let s = load(text, env).unwrap_err().to_string();
+        assert!(!s.contains('\n'), "one line: {s}");
+        s
+    }
+
+    #[test]
+    fn a_feed_without_url_is_named_by_its_entry() {
+        let text = NUMBERED.replace("url = \"https://example.com/c.xml\"\n", "");
+        assert_eq!(
+            error_in(&text, &[]),
+            "test.toml: feeds[2]: missing field url (line 20)"
+        );
+    }
+
+    #[test]
+    fn a_subscriber_without_email_is_named_by_its_entry() {
+        let text = NUMBERED.replace("email = \"grace@example.org\"\n", "");
+        assert_eq!(
+            error_in(&text, &[]),
+            "test.toml: subscribers[1]: missing field email (line 27)"
+        );
+    }
+
+    #[test]
+    fn text_where_a_number_belongs() {
+        let text = NUMBERED.replace("per_section = 5", "per_section = \"five\"");
+        assert_eq!(
+            error_in(&text, &[]),
+            r#"test.toml: pick.per_section: expected a whole number, found "five" (line 7)"#
+        );
+    }
+
+    #[test]
+    fn a_fraction_where_a_whole_number_belongs() {
+        let text = NUMBERED.replace("max_per_source = 2", "max_per_source = 2.5");
+        assert_eq!(
+            error_in(&text, &[]),
+            "test.toml: pick.max_per_source: expected a whole number, found 2.5 (line 8)"
+        );
+    }
+
+    #[test]
+    fn a_bad_choice_lists_the_allowed_ones() {
+        let text = NUMBERED.replace("\"outbox\"", "\"pigeon\"");
+        assert_eq!(
+            error_in(&text, &[]),
+            r#"test.toml: delivery.transport: expected "outbox" or "smtp", found "pigeon" (line 11)"#
+        );
+    }
+
+    #[test]
+    fn a_value_from_the_environment_names_its_variable() {
+        assert_eq!(
+            error_in(NUMBERED, &[("ROUNDUP_DELIVERY__TRANSPORT", "pigeon")]),
+            "environment variable ROUNDUP_DELIVERY__TRANSPORT: delivery.transport: \
+             expected \"outbox\" or \"smtp\", found \"pigeon\""
+        );
+        assert_eq!(
+            error_in(NUMBERED, &[("ROUNDUP_SMTP__PORT", "70000")]),
+            "environment variable ROUNDUP_SMTP__PORT: smtp.port: \
+             expected a whole number from 0 to 65535, found 70000"
+        );
+        assert_eq!(
+            error_in(NUMBERED, &[("ROUNDUP_PICK__PER_SECTION", "0")]),
+            "environment variable ROUNDUP_PICK__PER_SECTION: pick.per_section: must be at least 1"
+        );
+    }
+
+    #[test]
+    fn validation_errors_carry_the_line_too() {
+        let text = NUMBERED.replace("per_section = 5", "per_section = 0");
+        assert_eq!(
+            error_in(&text, &[]),
+            "test.toml: pick.per_section: must be at least 1 (line 7)"
+        );
+        let text = NUMBERED.replace("https://example.com/b.xml", "ftp://example.com/b");
+        let s = error_in(&text, &[]);
+        assert!(s.starts_with("test.toml: feeds[1].url: `ftp://"), "{s}");
+        assert!(s.ends_with("(line 17)"), "{s}");
     }
 }
