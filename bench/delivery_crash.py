@@ -33,6 +33,9 @@ import time
 
 from aiosmtpd.controller import Controller
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import with_database  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "roundup")
 POOL = 4
@@ -64,7 +67,7 @@ class Recorder:
 def config(port, lease, database_url):
     demo = open(os.path.join(ROOT, "config", "demo.toml")).read()
     if database_url:
-        demo = demo.replace('url = "sqlite://data/demo.db"', f'url = "{database_url}"')
+        demo = with_database(demo, database_url)
     demo = re.sub(r"\[\[subscribers\]\][^\[]*", "", demo)
     demo = demo.replace('transport = "outbox"', 'transport = "smtp"')
     demo = demo.replace("[delivery]", f"[delivery]\nlease_secs = {lease}\nretry_after_secs = 0", 1)

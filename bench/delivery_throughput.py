@@ -29,14 +29,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BIN, ROOT, Sink, require_binary, run_measured, summary, tool  # noqa: E402
+from common import BIN, ROOT, Sink, require_binary, run_measured, summary, tool, with_database  # noqa: E402
 
 
 def config(transport, port, sessions, db):
     demo = open(os.path.join(ROOT, "config", "demo.toml")).read()
     demo = re.sub(r"\[\[subscribers\]\][^\[]*", "", demo)
     demo = demo.replace('transport = "outbox"', f'transport = "{transport}"')
-    demo = demo.replace('url = "sqlite://data/demo.db"', f'url = "sqlite://{db}"')
+    demo = with_database(demo, f"sqlite://{db}")
     # 7 + 7 stories: the edition is about 30 KB as sent.
     demo = demo.replace("per_section = 5", "per_section = 7").replace("max_per_source = 2", "max_per_source = 3")
     demo = demo.replace("[archive]\nenabled = true", "[archive]\nenabled = false")

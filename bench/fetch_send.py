@@ -41,7 +41,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BIN, ROOT, Sink, require_binary, run_measured, summary  # noqa: E402
+from common import BIN, ROOT, Sink, require_binary, run_measured, summary, with_database  # noqa: E402
 
 ITEMS_PER_FEED = 10
 
@@ -166,7 +166,12 @@ class Server:
 def roundup_config(path, db, server, feeds, sink_port):
     demo = open(os.path.join(ROOT, "config", "demo.toml")).read()
     head = demo[: demo.index("[[feeds]]")]
-    head = head.replace('url = "sqlite://data/demo.db"', f'url = "sqlite://{db}"')
+    head = with_database(head, f"sqlite://{db}")
+    # This config sits in the work folder, not in a config/ beside it: the
+    # demo's ../ would reach outside. Neither is written with smtp and no
+    # archive, but they stay inside the work folder all the same.
+    head = head.replace('outbox_dir = "../outbox"', 'outbox_dir = "outbox"')
+    head = head.replace('dir = "../archive"', 'dir = "archive"')
     head = head.replace("[archive]\nenabled = true", "[archive]\nenabled = false")
     head = head.replace('transport = "outbox"', 'transport = "smtp"')
     with open(path, "w") as f:

@@ -1,8 +1,15 @@
 //! Typed settings: a TOML file plus `ROUNDUP_<SECTION>__<KEY>` environment
 //! overrides, validated once at start-up. Every error names the file (or the
-//! variable), the key and what is wrong, on one line.
+//! variable), the key and what is wrong, on one line, with the key's line.
+//! Relative paths, wherever they were set, are resolved against the config
+//! file's folder at load time, so every consumer sees the same absolute path.
+
+mod lines;
+mod paths;
+mod wording;
 
 use crate::domain::{EmailAddress, Section};
+use lines::KeyLines;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -24,7 +31,8 @@ pub struct Config {
     pub service: ServiceSettings,
     pub feeds: Vec<FeedSettings>,
     pub subscribers: Vec<SeedSubscriber>,
-    /// Where the file was read from; relative feed paths resolve against its folder.
+    /// Where the file was read from. Relative feed paths resolve against its
+    /// folder when the feeds are opened; the other paths already were at load.
     #[serde(skip)]
     pub source: Option<PathBuf>,
 }
@@ -53,6 +61,8 @@ pub struct NewsletterSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
+    /// `sqlite://PATH` (PATH relative to the config file's folder) or a
+    /// PostgreSQL URL.
     pub url: String,
 }
 
@@ -98,8 +108,8 @@ pub struct DkimSettings {
     pub domain: String,
     /// The selector (s=): the public key is published at SELECTOR._domainkey.DOMAIN.
     pub selector: String,
-    /// Private key file, relative to the working directory: PKCS#1 PEM for rsa,
-    /// the base64 32-byte seed for ed25519.
+    /// Private key file, relative to the config file's folder: PKCS#1 PEM for
+    /// rsa, the base64 32-byte seed for ed25519.
     pub key_file: String,
     /// "rsa" (the default) or "ed25519".
     pub algorithm: String,
@@ -117,7 +127,7 @@ impl DkimSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct ArchiveSettings {
     pub enabled: bool,
-    /// Folder the pages are written to, relative to the working directory.
+    /// Folder the pages are written to, relative to the config file's folder.
     pub dir: String,
     /// Public URL the folder is served at; empty means `newsletter.base_url` + `/archive`.
     pub url: String,
@@ -201,7 +211,8 @@ pub enum TransportKind {
 #[serde(deny_unknown_fields, default)]
 pub struct DeliverySettings {
     pub transport: TransportKind,
-    /// Folder for the outbox transport; one sub-folder per edition.
+    /// Folder for the outbox transport, relative to the config file's folder;
+    /// one sub-folder per edition.
     pub outbox_dir: String,
     pub batch_size: usize,
     /// A claim lasts this long; the worker renews it while it holds the row,
@@ -478,39 +489,48 @@ impl Config {
         Self::from_toml(&text, path, &env)
     }
 
-    /// The pure core of `load`: text, where it came from, and the environment.
+    /// The core of `load`: text, where it came from, and the environment. It
+    /// reads nothing but the config's folder, to make its paths absolute.
     pub fn from_toml(
         text: &str,
         path: &Path,
         env: &[(String, String)],
     ) -> Result<Self, ConfigError> {
-        let origin = path.display().to_string();
+        let file = path.display().to_string();
         let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            ConfigError::new(origin.clone(), "", describe_toml_error(text, &e))
+            ConfigError::new(file.clone(), "", describe_toml_error(text, &e))
         })?;
-        apply_env(&mut table, env)?;
-        let mut config: Config =
-            toml::Value::Table(table.clone())
-                .try_into()
-                .map_err(|e: toml::de::Error| {
-                    // Errors from a Value carry no span; serde names the field, so find it.
-                    let message = e.message().trim().replace('\n', " ");
-                    let field = error_key(&message);
-                    let (key, line) = locate(&table, text, &field);
-                    let message = match line {
-                        Some(l) => format!("{message} (line {l})"),
-                        None => message,
-                    };
-                    ConfigError::new(origin.clone(), key, message)
-                })?;
-        config.source = Some(path.to_path_buf());
+        let overrides = apply_env(&mut table, env)?;
+        let places = Places {
+            file,
+            lines: KeyLines::scan(text),
+            overrides,
+        };
+        // A Value carries no spans, so the failing key's path comes from
+        // serde_path_to_error and its line from the text.
+        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| {
+                places.error(&serde_key(e.path()), wording::explain(e.inner().message()))
+            })?;
         config
             .validate()
-            .map_err(|(key, msg)| ConfigError::new(origin, key, msg))?;
+            .map_err(|(key, message)| places.error(&key, message))?;
+        config.source = Some(path.to_path_buf());
+        config.resolve_paths(&paths::config_dir(path));
         Ok(config)
     }
 
-    /// The folder relative paths in this config resolve against.
+    /// Settings that name files, made absolute beside the config file. Done
+    /// after validation so its messages quote what the operator wrote.
+    fn resolve_paths(&mut self, dir: &Path) {
+        self.database.url = paths::database_url(&self.database.url, dir);
+        self.delivery.outbox_dir = paths::beside(&self.delivery.outbox_dir, dir);
+        self.archive.dir = paths::beside(&self.archive.dir, dir);
+        self.dkim.key_file = paths::beside(&self.dkim.key_file, dir);
+    }
+
+    /// The folder relative feed paths resolve against (as written, since the
+    /// stored feed keys come from it); the other paths are resolved at load.
     pub fn base_dir(&self) -> PathBuf {
         self.source
             .as_ref()
@@ -796,9 +816,53 @@ pub fn parse_mailbox(s: &str) -> Result<lettre::message::Mailbox, String> {
         .map_err(|e| format!("`{s}` is not a mailbox (\"Name <address>\"): {e}"))
 }
 
+/// A key set from the environment, so its errors name the variable.
+struct Override {
+    key: String,
+    variable: String,
+}
+
+/// Where a key's value came from: the file (with the key's line) or the
+/// variable that overrode it.
+struct Places {
+    file: String,
+    lines: KeyLines,
+    overrides: Vec<Override>,
+}
+
+impl Places {
+    fn error(&self, key: &str, message: String) -> ConfigError {
+        let set_by = |o: &&Override| {
+            key.strip_prefix(o.key.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+        };
+        if let Some(o) = self.overrides.iter().find(set_by) {
+            return ConfigError::new(format!("environment variable {}", o.variable), key, message);
+        }
+        let message = match self.lines.find(key) {
+            Some(line) => format!("{message} (line {line})"),
+            None => message,
+        };
+        ConfigError::new(self.file.clone(), key, message)
+    }
+}
+
+/// serde_path_to_error spells the root `.`; the root has no key.
+fn serde_key(path: &serde_path_to_error::Path) -> String {
+    match path.to_string() {
+        root if root == "." => String::new(),
+        key => key,
+    }
+}
+
 /// `ROUNDUP_SMTP__PASSWORD=x` sets `smtp.password`. The value's type comes from
-/// the key's default, so a numeric password stays a string.
-fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), ConfigError> {
+/// the key's default, so a numeric password stays a string. Paths set here
+/// resolve against the config file's folder like those in the file.
+fn apply_env(
+    table: &mut toml::Table,
+    env: &[(String, String)],
+) -> Result<Vec<Override>, ConfigError> {
+    let mut overrides = Vec::new();
     let defaults = toml::Table::try_from(Config::default()).expect("defaults serialize");
     for (name, value) in env {
         let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
@@ -812,6 +876,7 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
         };
         let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
         let origin = format!("environment variable {name}");
+        let found = format!("{:?}", value.trim());
         let Some(toml::Value::Table(default_section)) = defaults.get(&section) else {
             return Err(ConfigError::new(
                 origin,
@@ -824,12 +889,12 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
                 .trim()
                 .parse::<i64>()
                 .map(toml::Value::Integer)
-                .map_err(|_| "expected a whole number"),
+                .map_err(|_| format!("expected a whole number, found {found}")),
             Some(toml::Value::Float(_)) => value
                 .trim()
                 .parse::<f64>()
                 .map(toml::Value::Float)
-                .map_err(|_| "expected a number"),
+                .map_err(|_| format!("expected a number, found {found}")),
             Some(toml::Value::Array(_)) => Ok(toml::Value::Array(
                 value
                     .split(',')
@@ -842,7 +907,7 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
                 .trim()
                 .parse::<bool>()
                 .map(toml::Value::Boolean)
-                .map_err(|_| "expected true or false"),
+                .map_err(|_| format!("expected true or false, found {found}")),
             _ => Ok(toml::Value::String(value.clone())),
         }
         .map_err(|m| ConfigError::new(origin.clone(), format!("{section}.{key}"), m))?;
@@ -851,6 +916,10 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         match entry {
             toml::Value::Table(t) => {
+                overrides.push(Override {
+                    key: format!("{section}.{key}"),
+                    variable: name.clone(),
+                });
                 t.insert(key, typed);
             }
             _ => {
@@ -862,7 +931,7 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
             }
         }
     }
-    Ok(())
+    Ok(overrides)
 }
 
 fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
@@ -874,55 +943,6 @@ fn describe_toml_error(text: &str, e: &toml::de::Error) -> String {
         }
         None => msg,
     }
-}
-
-/// The dotted path of the first key called `field`, and its line in the text.
-fn locate(table: &toml::Table, text: &str, field: &str) -> (String, Option<usize>) {
-    fn walk(t: &toml::Table, prefix: &str, field: &str) -> Option<String> {
-        for (k, v) in t {
-            let path = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
-            if k == field {
-                return Some(path);
-            }
-            let found = match v {
-                toml::Value::Table(inner) => walk(inner, &path, field),
-                toml::Value::Array(items) => {
-                    items.iter().enumerate().find_map(|(i, item)| match item {
-                        toml::Value::Table(inner) => walk(inner, &format!("{path}[{i}]"), field),
-                        _ => None,
-                    })
-                }
-                _ => None,
-            };
-            if found.is_some() {
-                return found;
-            }
-        }
-        None
-    }
-    if field.is_empty() {
-        return (String::new(), None);
-    }
-    let path = walk(table, "", field).unwrap_or_else(|| field.to_string());
-    let line = text.lines().position(|l| {
-        let l = l.trim_start();
-        l.strip_prefix(field)
-            .is_some_and(|rest| rest.trim_start().starts_with('='))
-    });
-    (path, line.map(|i| i + 1))
-}
-
-/// serde's messages name the offending field in backticks; surface it as the key.
-fn error_key(message: &str) -> String {
-    message
-        .split('`')
-        .nth(1)
-        .map(str::to_string)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -951,7 +971,11 @@ section = "tech"
     #[test]
     fn minimal_file_gets_sane_defaults() {
         let c = load(MINIMAL, &[]).unwrap();
-        assert_eq!(c.database.url, "sqlite://data/roundup.db");
+        let here = std::fs::canonicalize(".").unwrap();
+        assert_eq!(
+            c.database.url,
+            format!("sqlite://{}", here.join("data/roundup.db").display())
+        );
         assert_eq!(c.delivery.transport, TransportKind::Outbox);
         assert_eq!(c.fetch.concurrency, 16);
         assert_eq!(c.feeds[0].weight, 1.0);
@@ -1036,5 +1060,190 @@ section = "tech"
         let text = format!("{MINIMAL}\n[delivery]\ntransport = \"smtp\"\n");
         let s = load(&text, &[]).unwrap_err().to_string();
         assert!(s.contains("smtp.host"), "{s}");
+    }
+
+    fn load_at(path: &str, text: &str, env: &[(&str, &str)]) -> Config {
+        let env: Vec<_> = env
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        Config::from_toml(text, Path::new(path), &env).unwrap()
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_config_folder() {
+        let text = format!(
+            "{MINIMAL}\n[database]\nurl = \"sqlite://data/news.db?mode=rwc\"\n\
+             [delivery]\noutbox_dir = \"../spool/outbox\"\n\
+             [archive]\nenabled = true\ndir = \"/srv/www/archive\"\n\
+             [dkim]\ndomain = \"example.com\"\nselector = \"s1\"\nkey_file = \"./keys/../keys/dkim.pem\"\n"
+        );
+        let c = load_at("/nonexistent/roundup/roundup.toml", &text, &[]);
+        assert_eq!(
+            c.database.url,
+            "sqlite:///nonexistent/roundup/data/news.db?mode=rwc"
+        );
+        assert_eq!(c.delivery.outbox_dir, "/nonexistent/spool/outbox");
+        assert_eq!(c.archive.dir, "/srv/www/archive");
+        assert_eq!(c.dkim.key_file, "/nonexistent/roundup/keys/dkim.pem");
+    }
+
+    #[test]
+    fn defaults_and_overrides_resolve_like_the_file() {
+        let c = load_at(
+            "/nonexistent/roundup/roundup.toml",
+            MINIMAL,
+            &[("ROUNDUP_DELIVERY__OUTBOX_DIR", "mail")],
+        );
+        assert_eq!(
+            c.database.url,
+            "sqlite:///nonexistent/roundup/data/roundup.db"
+        );
+        assert_eq!(c.delivery.outbox_dir, "/nonexistent/roundup/mail");
+        assert_eq!(c.archive.dir, "/nonexistent/roundup/archive");
+        assert_eq!(c.dkim.key_file, "", "an unset key stays unset");
+    }
+
+    #[test]
+    fn memory_and_server_databases_are_not_paths() {
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "postgres://roundup@localhost/roundup",
+        ] {
+            let c = load_at(
+                "/nonexistent/roundup.toml",
+                MINIMAL,
+                &[("ROUNDUP_DATABASE__URL", url)],
+            );
+            assert_eq!(c.database.url, url);
+        }
+    }
+
+    #[test]
+    fn the_folder_is_the_real_one_when_the_file_exists() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = std::fs::canonicalize(tmp.path()).unwrap();
+        std::fs::create_dir(real.join("config")).unwrap();
+        let path = tmp.path().join("config/./roundup.toml");
+        let c = load_at(path.to_str().unwrap(), MINIMAL, &[]);
+        assert_eq!(
+            c.delivery.outbox_dir,
+            real.join("config/outbox").display().to_string()
+        );
+    }
+
+    /// Line numbers below are this text's: keep it as it is.
+    const NUMBERED: &str = r#"[newsletter]
+name = "Test"
+from = "Test <news@example.com>"
+
+[pick]
+window_days = 7
+per_section = 5
+max_per_source = 2
+
+[delivery]
+transport = "outbox"
+
+[[feeds]]
+url = "https://example.com/a.xml"
+
+[[feeds]]
+url = "https://example.com/b.xml"
+name = "B"
+
+[[feeds]]
+url = "https://example.com/c.xml"
+name = "C"
+
+[[subscribers]]
+email = "ada@example.com"
+
+[[subscribers]]
+email = "grace@example.org"
+name = "Grace"
+"#;
+
+    fn error_in(text: &str, env: &[(&str, &str)]) -> String {
+        let s = load(text, env).unwrap_err().to_string();
+        assert!(!s.contains('\n'), "one line: {s}");
+        s
+    }
+
+    #[test]
+    fn a_feed_without_url_is_named_by_its_entry() {
+        let text = NUMBERED.replace("url = \"https://example.com/c.xml\"\n", "");
+        assert_eq!(
+            error_in(&text, &[]),
+            "test.toml: feeds[2]: missing field url (line 20)"
+        );
+    }
+
+    #[test]
+    fn a_subscriber_without_email_is_named_by_its_entry() {
+        let text = NUMBERED.replace("email = \"grace@example.org\"\n", "");
+        assert_eq!(
+            error_in(&text, &[]),
+            "test.toml: subscribers[1]: missing field email (line 27)"
+        );
+    }
+
+    #[test]
+    fn text_where_a_number_belongs() {
+        let text = NUMBERED.replace("per_section = 5", "per_section = \"five\"");
+        assert_eq!(
+            error_in(&text, &[]),
+            r#"test.toml: pick.per_section: expected a whole number, found "five" (line 7)"#
+        );
+    }
+
+    #[test]
+    fn a_fraction_where_a_whole_number_belongs() {
+        let text = NUMBERED.replace("max_per_source = 2", "max_per_source = 2.5");
+        assert_eq!(
+            error_in(&text, &[]),
+            "test.toml: pick.max_per_source: expected a whole number, found 2.5 (line 8)"
+        );
+    }
+
+    #[test]
+    fn a_bad_choice_lists_the_allowed_ones() {
+        let text = NUMBERED.replace("\"outbox\"", "\"pigeon\"");
+        assert_eq!(
+            error_in(&text, &[]),
+            r#"test.toml: delivery.transport: expected "outbox" or "smtp", found "pigeon" (line 11)"#
+        );
+    }
+
+    #[test]
+    fn a_value_from_the_environment_names_its_variable() {
+        assert_eq!(
+            error_in(NUMBERED, &[("ROUNDUP_DELIVERY__TRANSPORT", "pigeon")]),
+            "environment variable ROUNDUP_DELIVERY__TRANSPORT: delivery.transport: \
+             expected \"outbox\" or \"smtp\", found \"pigeon\""
+        );
+        assert_eq!(
+            error_in(NUMBERED, &[("ROUNDUP_SMTP__PORT", "70000")]),
+            "environment variable ROUNDUP_SMTP__PORT: smtp.port: \
+             expected a whole number from 0 to 65535, found 70000"
+        );
+        assert_eq!(
+            error_in(NUMBERED, &[("ROUNDUP_PICK__PER_SECTION", "0")]),
+            "environment variable ROUNDUP_PICK__PER_SECTION: pick.per_section: must be at least 1"
+        );
+    }
+
+    #[test]
+    fn validation_errors_carry_the_line_too() {
+        let text = NUMBERED.replace("per_section = 5", "per_section = 0");
+        assert_eq!(
+            error_in(&text, &[]),
+            "test.toml: pick.per_section: must be at least 1 (line 7)"
+        );
+        let text = NUMBERED.replace("https://example.com/b.xml", "ftp://example.com/b");
+        let s = error_in(&text, &[]);
+        assert!(s.starts_with("test.toml: feeds[1].url: `ftp://"), "{s}");
+        assert!(s.ends_with("(line 17)"), "{s}");
     }
 }
