@@ -371,7 +371,7 @@ async fn refresh_one(
         }
     };
     if !parsed.repairs.is_empty() {
-        tracing::info!(feed = %src.name, repairs = ?parsed.repairs, "feed repaired before parsing");
+        tracing::info!(feed = %src.name, repairs = %parsed.repairs.join(", "), "feed repaired before parsing");
     }
     let excerpt_words = app.config.summary.excerpt_words;
     let mut new = 0;
