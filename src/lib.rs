@@ -7,6 +7,7 @@
 
 pub mod archive;
 pub mod assemble;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod deliver;

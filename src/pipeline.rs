@@ -45,36 +45,10 @@ impl App {
     pub async fn new(config: Config) -> anyhow::Result<Self> {
         let store = Store::connect(&config.database.url).await?;
         let renderer = Renderer::new(&config.newsletter, config.archive_url());
-        let base = config.base_dir();
-        // The operator chose these hosts; anything a feed links to elsewhere
-        // must be on a public address.
-        let feed_hosts: Vec<String> = config
-            .feeds
-            .iter()
-            .filter_map(|f| url::Url::parse(&f.url).ok())
-            .filter_map(|u| u.host_str().map(str::to_string))
-            .collect();
-        let policy = crate::feeds::guard::AddressPolicy::new(
-            &config.fetch.allow_private_hosts,
-            feed_hosts.iter().map(String::as_str),
-        );
-        let fetcher = Fetcher::new(&config.fetch, policy)?;
-        let feeds = config
-            .feeds
-            .iter()
-            .map(|f| {
-                let location = FeedLocation::from_config(&f.url, &base);
-                let name = f.name.clone().unwrap_or_else(|| default_name(&location));
-                ConfiguredFeed {
-                    location,
-                    name,
-                    section: f.section,
-                    weight: f.weight,
-                }
-            })
-            .collect();
+        let fetcher = fetcher_for(&config)?;
+        let feeds = configured_feeds(&config);
         let summarizer: Box<dyn Summarizer> = if config.llm.enabled() {
-            tracing::info!(endpoint = %config.llm.base_url, model = %config.llm.model, "summaries by LLM, checked against the article");
+            tracing::info!(endpoint = %crate::store::redact_url(&config.llm.base_url), model = %config.llm.model, "summaries by LLM, checked against the article");
             Box::new(Llm::from_env(&config.llm)?)
         } else {
             Box::new(Extractive::default())
@@ -150,6 +124,41 @@ impl App {
     pub fn outbox_dir(&self, edition: &str) -> PathBuf {
         Path::new(&self.config.delivery.outbox_dir).join(edition)
     }
+}
+
+/// The fetcher for feeds and pages. The operator chose the feeds' hosts:
+/// those may be on private addresses, anything else a feed links to must be
+/// public.
+fn fetcher_for(config: &Config) -> anyhow::Result<Fetcher> {
+    let feed_hosts: Vec<String> = config
+        .feeds
+        .iter()
+        .filter_map(|f| url::Url::parse(&f.url).ok())
+        .filter_map(|u| u.host_str().map(str::to_string))
+        .collect();
+    let policy = crate::feeds::guard::AddressPolicy::new(
+        &config.fetch.allow_private_hosts,
+        feed_hosts.iter().map(String::as_str),
+    );
+    Fetcher::new(&config.fetch, policy)
+}
+
+fn configured_feeds(config: &Config) -> Vec<ConfiguredFeed> {
+    let base = config.base_dir();
+    config
+        .feeds
+        .iter()
+        .map(|f| {
+            let location = FeedLocation::from_config(&f.url, &base);
+            let name = f.name.clone().unwrap_or_else(|| default_name(&location));
+            ConfiguredFeed {
+                location,
+                name,
+                section: f.section,
+                weight: f.weight,
+            }
+        })
+        .collect()
 }
 
 fn default_name(loc: &FeedLocation) -> String {
@@ -366,7 +375,7 @@ async fn refresh_one(
         }
     };
     if !parsed.repairs.is_empty() {
-        tracing::info!(feed = %src.name, repairs = ?parsed.repairs, "feed repaired before parsing");
+        tracing::info!(feed = %src.name, repairs = %parsed.repairs.join(", "), "feed repaired before parsing");
     }
     let excerpt_words = app.config.summary.excerpt_words;
     let mut new = 0;
@@ -406,6 +415,96 @@ async fn refresh_one(
         repairs: parsed.repairs,
         moved_to,
     }))
+}
+
+/// One configured feed as `check-config` found it.
+#[derive(Debug, Clone)]
+pub struct FeedProbe {
+    pub name: String,
+    /// Where it is read from: the URL, or the file's path.
+    pub location: String,
+    /// What was found, or why it cannot be read.
+    pub result: Result<String, String>,
+}
+
+/// Reads every configured feed once, as a refresh would (the same fetcher,
+/// limits and address policy; a local file must exist and be readable), and
+/// parses it, storing nothing. No validators are sent, so a server answers
+/// with the feed itself.
+pub async fn probe_feeds(config: &Config) -> anyhow::Result<Vec<FeedProbe>> {
+    let fetcher = fetcher_for(config)?;
+    let probes = futures_util::stream::iter(configured_feeds(config))
+        .map(|f| {
+            let fetcher = &fetcher;
+            async move {
+                let location = match &f.location {
+                    FeedLocation::Remote(u) => crate::store::redact_url(u.as_str()),
+                    FeedLocation::Local(p) => p.display().to_string(),
+                };
+                let src = FeedSource {
+                    id: 0,
+                    location: f.location.clone(),
+                    name: f.name.clone(),
+                    section_hint: f.section,
+                    weight: f.weight,
+                    etag: None,
+                    last_modified: None,
+                };
+                let result = match fetcher.fetch_feed(&src, None).await {
+                    Ok(FetchOutcome::Fetched {
+                        body,
+                        content_type,
+                        final_url,
+                        moved_to,
+                        ..
+                    }) => {
+                        let base = url::Url::parse(&final_url)
+                            .ok()
+                            .or_else(|| f.location.base_url());
+                        match parse_feed(
+                            &body,
+                            content_type.as_deref(),
+                            &f.location.key(),
+                            base.as_ref(),
+                        ) {
+                            Ok(parsed) => {
+                                let mut found = format!("{} entries", parsed.items.len());
+                                if !parsed.repairs.is_empty() {
+                                    found.push_str(&format!(
+                                        ", repaired: {}",
+                                        parsed.repairs.join(", ")
+                                    ));
+                                }
+                                if let Some(to) = moved_to {
+                                    found.push_str(&format!(
+                                        "; moved permanently to {}: update the config",
+                                        crate::store::redact_url(&to)
+                                    ));
+                                }
+                                Ok(found)
+                            }
+                            Err(e) => Err(format!("{location}: not a feed it can read: {e}")),
+                        }
+                    }
+                    Ok(FetchOutcome::NotModified { .. }) => Ok("answered 304 not modified".into()),
+                    Err(e) => Err(match &f.location {
+                        FeedLocation::Remote(u) => {
+                            crate::store::redact_in(&e.to_string(), u.as_str())
+                        }
+                        FeedLocation::Local(_) => e.to_string(),
+                    }),
+                };
+                FeedProbe {
+                    name: f.name,
+                    location,
+                    result,
+                }
+            }
+        })
+        .buffered(config.fetch.concurrency.max(1))
+        .collect()
+        .await;
+    Ok(probes)
 }
 
 // ---------------------------------------------------------------- publish

@@ -62,19 +62,30 @@ const DELIVERY_POLL: Duration = Duration::from_secs(60);
 const SLOT_RECHECK: Duration = Duration::from_secs(300);
 
 /// What serving needs that a one-shot command does not; checked before
-/// anything starts.
+/// anything starts. What it could serve without is logged.
 pub fn check_serve_config(config: &Config) -> anyhow::Result<()> {
+    for w in serve_config(config)? {
+        tracing::warn!("{w}");
+    }
+    Ok(())
+}
+
+/// The check behind `check_serve_config`: an error for what serving cannot
+/// do without, and the warnings for what it can.
+pub fn serve_config(config: &Config) -> anyhow::Result<Vec<String>> {
     if config.newsletter.secret.len() < 16 {
         anyhow::bail!(
             "newsletter.secret must be at least 16 characters to serve: it signs unsubscribe and confirmation links (set ROUNDUP_NEWSLETTER__SECRET)"
         );
     }
+    let mut warnings = Vec::new();
     if config.service.admin_token.is_empty() {
-        tracing::warn!(
+        warnings.push(
             "service.admin_token is not set: the admin API answers 401 to everyone (set ROUNDUP_SERVICE__ADMIN_TOKEN)"
+                .to_string(),
         );
     }
-    Ok(())
+    Ok(warnings)
 }
 
 /// Runs until `stop` is cancelled, then shuts down within

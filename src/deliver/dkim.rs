@@ -41,8 +41,13 @@ impl Signer {
             _ => DkimSigningAlgorithm::Rsa,
         };
         let key = DkimSigningKey::new(pem.trim(), algorithm).map_err(|e| {
+            // lettre's own text names only the kind of failure; its source says what.
+            let why = match std::error::Error::source(&e) {
+                Some(source) => format!("{e}: {source}"),
+                None => e.to_string(),
+            };
             anyhow::anyhow!(
-                "dkim.key_file: {} is not a {} private key ({e:?}); RSA keys must be PKCS#1 PEM (\"BEGIN RSA PRIVATE KEY\")",
+                "dkim.key_file: {} is not a {} private key ({why}); RSA keys must be PKCS#1 PEM (\"BEGIN RSA PRIVATE KEY\")",
                 s.key_file,
                 s.algorithm
             )

@@ -77,7 +77,7 @@ impl SmtpMailer {
         };
         Ok(Self {
             inner,
-            label: format!("smtp {}:{} ({:?})", s.host, s.port, s.tls),
+            label: format!("smtp {}:{} ({})", s.host, s.port, tls_words(s.tls)),
             timeout,
             signer: None,
         })
@@ -221,6 +221,15 @@ impl Direct {
                 .map_err(|e| classify(&e))?;
         }
         Ok(conn)
+    }
+}
+
+/// `smtp.tls` as the operator reads it in `check-config` and logs.
+fn tls_words(tls: TlsMode) -> &'static str {
+    match tls {
+        TlsMode::Starttls => "STARTTLS",
+        TlsMode::Tls => "implicit TLS",
+        TlsMode::None => "no TLS",
     }
 }
 

@@ -79,6 +79,14 @@ pub enum Failure {
     Bounced,
 }
 
+/// Rows of an edition still leased (`sending`) once a run is done with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldLeases {
+    pub rows: i64,
+    /// When the last of those leases runs out (unix seconds).
+    pub until: i64,
+}
+
 /// An edition's circuit breaker, when it is open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pause {
@@ -411,6 +419,24 @@ impl Store {
             }
         }
         Ok(c)
+    }
+
+    /// The edition's rows left `sending`, and when the last lease on them
+    /// runs out. Asked once a run has finished its own rows (each ends sent,
+    /// failed, skipped or handed back), so whatever is left is held by
+    /// another sender, or by one that stopped without handing it back; the
+    /// first claim after the lease runs out takes it over.
+    pub async fn held_leases(&self, edition_id: i64) -> anyhow::Result<Option<HeldLeases>> {
+        let (rows, until): (i64, Option<i64>) = sqlx::query_as(self.sql(
+            "SELECT COUNT(*), MAX(lease_until) FROM deliveries WHERE edition_id = ? AND status = 'sending'",
+        ))
+        .bind(edition_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((rows > 0).then(|| HeldLeases {
+            rows,
+            until: until.unwrap_or_default(),
+        }))
     }
 
     pub async fn failed_deliveries(&self, edition_id: i64) -> anyhow::Result<Vec<FailedDelivery>> {

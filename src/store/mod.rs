@@ -6,6 +6,7 @@ mod feeds;
 mod items;
 mod ledger;
 mod mailboxes;
+mod open;
 mod schedule;
 mod steering;
 mod subscribers;
@@ -13,7 +14,9 @@ mod subscribers;
 pub use editions::StoredEdition;
 pub use feeds::{FeedHealth, FeedState, FeedStatus};
 pub use items::StoredItem;
-pub use ledger::{Claimed, DeliveryCounts, FailedDelivery, Failure, Pause, SentRow};
+pub use ledger::{Claimed, DeliveryCounts, FailedDelivery, Failure, HeldLeases, Pause, SentRow};
+pub(crate) use open::redact_in;
+pub use open::{DatabaseState, redact_url};
 pub use schedule::SlotClaim;
 pub use steering::{BlockKind, StoredSteering};
 pub use subscribers::{AddOutcome, PendingOutcome, Refusal, Subscriber, is_final_no};
@@ -115,42 +118,64 @@ fn numbered(sql: &str) -> String {
 
 impl Store {
     /// Opens (creating if missing) the database and applies pending migrations.
+    /// A SQLite file that is not a database, or is damaged, fails at once
+    /// with the reason, and is left as it was when it is not SQLite at all.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
-        if let Some(path) = sqlite_file(url)
-            && let Some(dir) = std::path::Path::new(&path).parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
-        }
+        // WAL; NORMAL survives a crash of the process (commits are in the
+        // WAL before the call returns), only a power cut can lose the last
+        // ones, and FULL would fsync every ledger mark.
+        const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
         // Created if missing, unless the URL says otherwise.
         let url_rwc = if url.starts_with("sqlite:") && !url.contains("mode=") {
             format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
         } else {
             url.to_string()
         };
+        if let Some(path) = open::sqlite_path(url) {
+            let fail = |why: String| {
+                anyhow::anyhow!("cannot open the database {}: {why}", open::shown(&path))
+            };
+            if let Some(dir) = path.parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!("cannot create the database folder {}", dir.display())
+                })?;
+            }
+            if path.exists() {
+                open::sqlite_header(&path).map_err(fail)?;
+            }
+            open::probe_sqlite(&url_rwc, SQLITE_SETUP)
+                .await
+                .map_err(fail)?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(4)
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     if conn.backend_name() == "SQLite" {
-                        // WAL; NORMAL survives a crash of the process (commits
-                        // are in the WAL before the call returns), only a power
-                        // cut can lose the last ones, and FULL would fsync
-                        // every ledger mark.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
-                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                        )
-                        .await?;
+                        conn.execute(SQLITE_SETUP).await?;
                     }
                     Ok(())
                 })
             })
             .connect(&url_rwc)
-            .await
-            .with_context(|| format!("cannot open the database {url}"))?;
+            .await;
+        let pool = match pool {
+            Ok(pool) => pool,
+            Err(e) => {
+                let why = match e {
+                    // The pool retried until it gave up and kept the reason to itself.
+                    sqlx::Error::PoolTimedOut if open::sqlite_path(url).is_none() => {
+                        open::postgres_reason(url).await
+                    }
+                    e => open::redact_in(&e.to_string(), url),
+                };
+                anyhow::bail!("cannot open the database {}: {why}", redact_url(url));
+            }
+        };
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else {
