@@ -876,7 +876,7 @@ fn apply_env(
         };
         let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
         let origin = format!("environment variable {name}");
-        let found = format!("{:?}", value.trim());
+        let found = wording::quoted(value.trim());
         let Some(toml::Value::Table(default_section)) = defaults.get(&section) else {
             return Err(ConfigError::new(
                 origin,

@@ -79,10 +79,30 @@ fn unknown_variant(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown variant ")?;
     let (found, allowed) = rest.rsplit_once(", expected ")?;
     Some(format!(
-        "expected {}, found {:?}",
+        "expected {}, found {}",
         allowed.replace('`', "\""),
-        untick(found)
+        quoted(untick(found))
     ))
+}
+
+/// A value as a TOML basic string: in double quotes, with quotes,
+/// backslashes and control characters escaped, so a message stays one line.
+pub(super) fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// `missing field `url``.
