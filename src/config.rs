@@ -596,7 +596,10 @@ impl Config {
         {
             return err(
                 "database.url",
-                format!("`{db}` is neither sqlite://PATH nor postgres://USER@HOST/DATABASE"),
+                format!(
+                    "`{}` is neither sqlite://PATH nor postgres://USER@HOST/DATABASE",
+                    crate::store::redact_url(db)
+                ),
             );
         }
         let f = &self.fetch;
@@ -1053,6 +1056,13 @@ section = "tech"
             let s = load(&text, &[]).unwrap_err().to_string();
             assert!(s.contains(key), "{key}: {s}");
         }
+    }
+
+    #[test]
+    fn a_rejected_database_url_does_not_show_its_password() {
+        let text = format!("{MINIMAL}\n[database]\nurl = \"mysql://u:hunter22@db/x\"\n");
+        let s = load(&text, &[]).unwrap_err().to_string();
+        assert!(s.contains("database.url") && !s.contains("hunter22"), "{s}");
     }
 
     #[test]
