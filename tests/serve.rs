@@ -10,6 +10,7 @@ use roundup::pipeline::App;
 use roundup::store::Store;
 use std::net::SocketAddr;
 use support::db::TestDb;
+use support::mail::{assert_no_injected_header, to_header};
 use support::{Faults, SmtpSink};
 use tokio_util::sync::CancellationToken;
 
@@ -1168,33 +1169,6 @@ async fn the_binary_serves_the_demo_and_stops_cleanly_on_sigterm() {
 
 const PLANTED: &str = "Eve\r\nBcc: planted@evil.example";
 
-/// The header block of a raw message, each folded header unfolded into one
-/// line.
-fn header_lines(raw: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(raw);
-    let head = text.split("\r\n\r\n").next().unwrap_or_default();
-    let mut out: Vec<String> = Vec::new();
-    for line in head.split("\r\n") {
-        match out.last_mut() {
-            Some(last) if line.starts_with([' ', '\t']) => last.push_str(line),
-            _ => out.push(line.to_string()),
-        }
-    }
-    out
-}
-
-fn assert_no_injected_header(raw: &[u8]) {
-    let raw_text = String::from_utf8_lossy(raw);
-    let head = raw_text.split("\r\n\r\n").next().unwrap_or_default();
-    for line in head.split("\r\n") {
-        assert!(
-            !line.to_ascii_lowercase().starts_with("bcc:"),
-            "a planted header: {line}\n{head}"
-        );
-        assert!(line.len() <= 998, "a header line of {} octets", line.len());
-    }
-}
-
 async fn a_line_break_in_a_name_never_becomes_a_header_through_the_api_or_the_form(db: TestDb) {
     use reqwest::Method;
     let app = spawn_app(db, Options::default()).await;
@@ -1272,10 +1246,7 @@ async fn a_line_break_in_a_name_never_becomes_a_header_through_the_api_or_the_fo
         for r in &m.rcpt_to {
             *per_recipient.entry(r.clone()).or_insert(0) += 1;
         }
-        let to = header_lines(&m.data)
-            .into_iter()
-            .find(|l| l.to_ascii_lowercase().starts_with("to:"))
-            .expect("a To header");
+        let to = to_header(&m.data);
         assert!(!to.contains('\r') && !to.contains('\n'));
     }
     assert_eq!(per_recipient.len(), 7, "{per_recipient:?}");

@@ -7,6 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use support::binary::{copy_dir, emls, roundup};
+use support::mail::{assert_no_injected_header, to_header};
 
 /// The demo config in a folder of its own, run from that folder.
 struct Demo {
@@ -53,39 +54,15 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// The header block, folded lines joined back.
-fn headers(raw: &str) -> Vec<String> {
-    let head = raw.split("\r\n\r\n").next().unwrap_or_default();
-    let mut out: Vec<String> = Vec::new();
-    for line in head.split("\r\n") {
-        match out.last_mut() {
-            Some(last) if line.starts_with([' ', '\t']) => last.push_str(line),
-            _ => out.push(line.to_string()),
-        }
-    }
-    out
-}
-
-/// (the To header, unfolded) of each message, after checking that no
-/// header was planted and no line is longer than RFC 5322 allows.
+/// The To header of each message, after checking that no header was
+/// planted.
 fn to_headers(files: &[PathBuf]) -> Vec<String> {
     files
         .iter()
         .map(|f| {
-            let raw = std::fs::read_to_string(f).unwrap();
-            let head = raw.split("\r\n\r\n").next().unwrap_or_default();
-            for line in head.split("\r\n") {
-                assert!(
-                    !line.to_ascii_lowercase().starts_with("bcc:"),
-                    "{}: a planted header in\n{head}",
-                    f.display()
-                );
-                assert!(line.len() <= 998, "a header line of {} octets", line.len());
-            }
-            headers(&raw)
-                .into_iter()
-                .find(|l| l.to_ascii_lowercase().starts_with("to:"))
-                .expect("a To header")
+            let raw = std::fs::read(f).unwrap();
+            assert_no_injected_header(&raw);
+            to_header(&raw)
         })
         .collect()
 }

@@ -5,6 +5,7 @@
 
 pub mod binary;
 pub mod db;
+pub mod mail;
 
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
