@@ -80,6 +80,10 @@ pub struct FetchSettings {
     /// Hosts (names or IPs) that may be fetched even though they resolve to
     /// private or local addresses. Configured feeds' own hosts are trusted anyway.
     pub allow_private_hosts: Vec<String>,
+    /// A proxy for every fetch (`http://host:port`); empty: none. Proxies
+    /// from the environment are never used, since a proxy would reach what
+    /// the address guard refuses.
+    pub proxy: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -370,6 +374,7 @@ impl Default for FetchSettings {
             concurrency: 16,
             per_host: 2,
             allow_private_hosts: Vec::new(),
+            proxy: String::new(),
         }
     }
 }
@@ -614,6 +619,20 @@ impl Config {
                 "fetch.timeout_secs",
                 "timeouts must be at least 1 second".into(),
             );
+        }
+        if !f.proxy.trim().is_empty() {
+            match url::Url::parse(f.proxy.trim()) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+                _ => {
+                    return err(
+                        "fetch.proxy",
+                        format!(
+                            "`{}` is not an http(s) proxy URL (e.g. http://proxy.internal:3128)",
+                            crate::store::redact_url(&f.proxy)
+                        ),
+                    );
+                }
+            }
         }
         if f.max_body_bytes < 1024 {
             return err("fetch.max_body_bytes", "must be at least 1024".into());

@@ -109,3 +109,31 @@ async fn an_operator_can_trust_a_private_host_explicitly() {
         .await;
     assert!(got.is_ok(), "{got:?}");
 }
+
+#[tokio::test]
+async fn a_symlink_in_a_local_feeds_folder_cannot_reach_outside_it() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "root:x:0:0").unwrap();
+    let feed_dir = tempfile::tempdir().unwrap();
+    let root = feed_dir.path().canonicalize().unwrap();
+    std::fs::write(root.join("page.html"), "<p>an ordinary page</p>").unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), root.join("link.html")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), root.join("sub")).unwrap();
+    let fetcher = Fetcher::new(&FetchSettings::default(), AddressPolicy::new(&[], [])).unwrap();
+    let url = |name: &str| {
+        url::Url::from_file_path(root.join(name))
+            .unwrap()
+            .to_string()
+    };
+
+    assert!(
+        fetcher
+            .fetch_page(&url("page.html"), Some(&root))
+            .await
+            .is_ok()
+    );
+    for name in ["link.html", "sub/secret.txt"] {
+        let e = refused(fetcher.fetch_page(&url(name), Some(&root)).await);
+        assert!(e.contains("outside the feed's folder"), "{name}: {e}");
+    }
+}

@@ -85,6 +85,8 @@ pub struct Fetcher {
     settings: FetchSettings,
     policy: std::sync::Arc<super::guard::AddressPolicy>,
     limits: Limits,
+    /// `fetch.proxy` is set: names are checked before the request.
+    proxied: bool,
 }
 
 /// `fetch.concurrency` requests at once and `fetch.per_host` to any one host,
@@ -143,8 +145,29 @@ impl Fetcher {
         settings: &FetchSettings,
         policy: super::guard::AddressPolicy,
     ) -> anyhow::Result<Self> {
-        let policy = std::sync::Arc::new(policy);
-        let client = reqwest::Client::builder()
+        let proxy = settings.proxy.trim();
+        let policy = std::sync::Arc::new(if proxy.is_empty() {
+            policy
+        } else {
+            // The operator chose the proxy, as they chose the feeds.
+            let host = url::Url::parse(proxy)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            policy.also_trusting(&host)
+        });
+        let builder = reqwest::Client::builder();
+        // Proxies from the environment (http_proxy and the like) are not
+        // used: a proxy resolves names itself, around the address guard.
+        let builder = if proxy.is_empty() {
+            builder.no_proxy()
+        } else {
+            builder.proxy(
+                reqwest::Proxy::all(proxy)
+                    .map_err(|e| anyhow::anyhow!("fetch.proxy `{proxy}`: {e}"))?,
+            )
+        };
+        let client = builder
             .dns_resolver(super::guard::GuardedResolver {
                 policy: policy.clone(),
             })
@@ -155,6 +178,7 @@ impl Fetcher {
             .build()?;
         Ok(Self {
             client,
+            proxied: !proxy.is_empty(),
             settings: settings.clone(),
             policy,
             limits: Limits::new(settings.concurrency, settings.per_host),
@@ -218,11 +242,24 @@ impl Fetcher {
                 let root = local_root
                     .ok_or_else(|| refuse("only a local feed may link to local files"))?;
                 let path = url.to_file_path().map_err(|_| refuse("not a file path"))?;
-                let path = super::normalize(&path);
-                if !path.starts_with(root) {
+                if !super::normalize(&path).starts_with(root) {
                     return Err(refuse("local links must stay inside the feed's folder"));
                 }
-                self.read_local(&path).await
+                // Lexically inside is not enough: a symlink in the folder can
+                // point anywhere. The file is read by its resolved path, which
+                // must stay inside the folder's own resolved path.
+                let file_err = |e: std::io::Error| FetchError::File {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                };
+                let real = tokio::fs::canonicalize(&path).await.map_err(file_err)?;
+                let real_root = tokio::fs::canonicalize(root).await.map_err(file_err)?;
+                if !real.starts_with(&real_root) {
+                    return Err(refuse(
+                        "the link resolves (through a symlink) outside the feed's folder",
+                    ));
+                }
+                self.read_local(&real).await
             }
             other => Err(FetchError::Refused {
                 url: link.to_string(),
@@ -266,12 +303,18 @@ impl Fetcher {
         let _slot = self.limits.whole_fetch().await;
         for hop in 0..=self.settings.max_redirects {
             // Every hop is checked: a public page may redirect to a private one.
-            self.policy
-                .check_url(&url)
-                .map_err(|reason| FetchError::Refused {
-                    url: url.to_string(),
-                    reason,
-                })?;
+            let refused = |reason| FetchError::Refused {
+                url: url.to_string(),
+                reason,
+            };
+            self.policy.check_url(&url).map_err(refused)?;
+            // Through a proxy our resolver never sees the name: resolve it
+            // here and refuse it if only private addresses answer.
+            if self.proxied
+                && let Some(url::Host::Domain(host)) = url.host()
+            {
+                self.policy.resolve_allowed(host).await.map_err(refused)?;
+            }
             // Held until the body is read, or until the next hop.
             let _host = self.limits.host(&url).await;
             let resp = self

@@ -26,6 +26,15 @@ impl AddressPolicy {
         Self { trusted }
     }
 
+    /// The same policy, trusting one more host.
+    pub fn also_trusting(mut self, host: &str) -> Self {
+        let host = normalize_host(host);
+        if !host.is_empty() {
+            self.trusted.insert(host);
+        }
+        self
+    }
+
     pub fn trusts(&self, host: &str) -> bool {
         self.trusted.contains(&normalize_host(host))
     }
@@ -65,24 +74,35 @@ pub struct GuardedResolver {
     pub policy: Arc<AddressPolicy>,
 }
 
+impl AddressPolicy {
+    /// The addresses `host` resolves to that may be reached; an error when
+    /// there are none. Through a proxy, the proxy resolves the name, so this
+    /// is asked first instead.
+    pub async fn resolve_allowed(&self, host: &str) -> Result<Vec<SocketAddr>, String> {
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
+            .await
+            .map_err(|e| format!("cannot resolve {host}: {e}"))?
+            .collect();
+        let trusted = self.trusts(host);
+        let allowed: Vec<SocketAddr> = addrs
+            .into_iter()
+            .filter(|a| trusted || is_public(a.ip()))
+            .collect();
+        if allowed.is_empty() {
+            return Err(format!(
+                "{host} resolves only to private, local or reserved addresses (trust it with fetch.allow_private_hosts)"
+            ));
+        }
+        Ok(allowed)
+    }
+}
+
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = self.policy.clone();
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let trusted = policy.trusts(&host);
-            let allowed: Vec<SocketAddr> = addrs
-                .into_iter()
-                .filter(|a| trusted || is_public(a.ip()))
-                .collect();
-            if allowed.is_empty() {
-                return Err(format!(
-                    "{host} resolves only to private, local or reserved addresses (trust it with fetch.allow_private_hosts)"
-                )
-                .into());
-            }
+            let allowed = policy.resolve_allowed(&host).await?;
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
     }
@@ -93,18 +113,25 @@ pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
         IpAddr::V6(v6) => {
-            // IPv4-mapped, and NAT64 with the well-known prefix, carry an IPv4 address.
+            // Forms that carry an IPv4 address are as public as that
+            // address: IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible
+            // (::a.b.c.d, deprecated but still routed to the IPv4 address by
+            // some stacks), NAT64's well-known prefix, and 6to4.
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public_v4(v4);
             }
             let s = v6.segments();
+            let v4 = |hi: u16, lo: u16| {
+                Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+            };
+            if s[..6] == [0, 0, 0, 0, 0, 0] {
+                return is_public_v4(v4(s[6], s[7]));
+            }
             if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-                return is_public_v4(Ipv4Addr::new(
-                    (s[6] >> 8) as u8,
-                    s[6] as u8,
-                    (s[7] >> 8) as u8,
-                    s[7] as u8,
-                ));
+                return is_public_v4(v4(s[6], s[7]));
+            }
+            if s[0] == 0x2002 {
+                return is_public_v4(v4(s[1], s[2]));
             }
             !(v6.is_loopback()
                 || v6.is_unspecified()
@@ -158,6 +185,11 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
             "64:ff9b::a9fe:a9fe",
+            "::127.0.0.1",
+            "::a9fe:a9fe",
+            "::10.0.0.1",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::1",
             "::",
         ] {
             assert!(!is_public(bad.parse().unwrap()), "{bad}");
@@ -167,6 +199,7 @@ mod tests {
             "1.1.1.1",
             "2606:4700:4700::1111",
             "::ffff:8.8.8.8",
+            "2002:808:808::1",
         ] {
             assert!(is_public(good.parse().unwrap()), "{good}");
         }
@@ -178,6 +211,7 @@ mod tests {
         let check = |u: &str| p.check_url(&url::Url::parse(u).unwrap());
         assert!(check("http://169.254.169.254/latest/meta-data/").is_err());
         assert!(check("http://[::1]:8080/").is_err());
+        assert!(check("http://[::127.0.0.1]/").is_err());
         assert!(check("http://10.0.0.6/").is_err());
         assert!(check("http://10.0.0.5/").is_ok(), "allowed by config");
         assert!(
