@@ -76,3 +76,56 @@ pub fn build_message(e: &RenderedEmail, signer: Option<&Signer>) -> Result<Messa
     }
     Ok(message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::EmailAddress;
+
+    fn email() -> RenderedEmail {
+        RenderedEmail {
+            from: "Roundup <digest@example.com>".into(),
+            reply_to: None,
+            to: EmailAddress::parse("ada@example.com").unwrap(),
+            to_name: Some("Ünïcödé ".repeat(40)),
+            subject: "A long subject about chips and banks, ".repeat(40),
+            html: "<p>x</p>".into(),
+            text: "x".into(),
+            message_id: "2026-W49.7.ab@example.com".into(),
+            list_id: "weekly.example.com".into(),
+            list_unsubscribe: format!(
+                "<https://example.com/u/{}>, <mailto:unsubscribe@example.com?subject=unsubscribe>",
+                "7.".repeat(300)
+            ),
+            list_unsubscribe_post: true,
+            encoded: None,
+        }
+    }
+
+    /// RFC 5322 allows 998 octets a line and asks for 78; every header a
+    /// message carries is folded to fit.
+    #[test]
+    fn long_headers_are_folded() {
+        let raw = build_message(&email(), None).unwrap().formatted();
+        let text = String::from_utf8(raw).unwrap();
+        let head = text.split("\r\n\r\n").next().unwrap();
+        for line in head.split("\r\n") {
+            assert!(line.len() <= 998, "{} octets: {line}", line.len());
+        }
+        // A line that still has a space past its first word could have been
+        // folded there; one unbroken token (a long link) cannot be.
+        let long_words: Vec<&str> = head
+            .split("\r\n")
+            .filter(|l| {
+                l.len() > 78
+                    && l.trim_start()
+                        .split_once(' ')
+                        .is_some_and(|(_, rest)| rest.trim_end().contains(' '))
+            })
+            .collect();
+        assert!(
+            long_words.is_empty(),
+            "foldable but not folded: {long_words:?}"
+        );
+    }
+}
