@@ -80,9 +80,9 @@ pub struct FetchSettings {
     /// Hosts (names or IPs) that may be fetched even though they resolve to
     /// private or local addresses. Configured feeds' own hosts are trusted anyway.
     pub allow_private_hosts: Vec<String>,
-    /// A proxy for every fetch (`http://host:port`); empty: none. Proxies
-    /// from the environment are never used, since a proxy would reach what
-    /// the address guard refuses.
+    /// A proxy for every fetch (`http://host:port`), over any from the
+    /// environment (http_proxy, https_proxy, all_proxy, no_proxy). Through
+    /// either, each link's host is resolved and checked first.
     pub proxy: String,
 }
 

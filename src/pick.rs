@@ -395,8 +395,11 @@ fn classify_group(main: &Candidate, group: &[Candidate]) -> (Section, String) {
 fn cluster(items: Vec<(Candidate, Vec<u64>)>) -> Vec<Vec<Candidate>> {
     let (items, texts): (Vec<Candidate>, Vec<Vec<u64>>) = items.into_iter().unzip();
     let features = features(&items, texts);
-    let pairs = candidate_pairs(&items, &features);
-    join(items, &features, pairs)
+    let mut joined = Joined::new(items.len());
+    for_each_candidate_pair(&items, &features, |i, j| {
+        joined.test(&items, &features, i, j)
+    });
+    joined.groups(items)
 }
 
 /// `texts`: each item's `shingles`.
@@ -413,14 +416,21 @@ fn features(items: &[Candidate], texts: Vec<Vec<u64>>) -> Vec<Features> {
         .collect()
 }
 
-/// Groups the items, testing the given pairs for being one story.
-fn join(
-    items: Vec<Candidate>,
-    features: &[Features],
-    pairs: impl IntoIterator<Item = (usize, usize)>,
-) -> Vec<Vec<Candidate>> {
-    let mut parent: Vec<usize> = (0..items.len()).collect();
-    fn find(p: &mut [usize], i: usize) -> usize {
+/// Union-find over the items, fed one candidate pair at a time, so the
+/// pairs are never held in memory together.
+struct Joined {
+    parent: Vec<usize>,
+}
+
+impl Joined {
+    fn new(n: usize) -> Self {
+        Self {
+            parent: (0..n).collect(),
+        }
+    }
+
+    fn find(&mut self, i: usize) -> usize {
+        let p = &mut self.parent;
         let mut r = i;
         while p[r] != r {
             r = p[r];
@@ -433,7 +443,9 @@ fn join(
         }
         r
     }
-    for (i, j) in pairs {
+
+    /// Joins `i` and `j` if they are one story.
+    fn test(&mut self, items: &[Candidate], features: &[Features], i: usize, j: usize) {
         let (a, b) = (&features[i], &features[j]);
         let same_link =
             items[i].canonical_link.is_some() && items[i].canonical_link == items[j].canonical_link;
@@ -447,20 +459,37 @@ fn join(
             && b.shingles.len() >= MIN_SHINGLES
             && shingle_similarity(&a.shingles, &b.shingles) >= SAME_TEXT;
         if same_link || similar || same_text {
-            let (a, b) = (find(&mut parent, i), find(&mut parent, j));
+            let (a, b) = (self.find(i), self.find(j));
             if a != b {
-                parent[b] = a;
+                self.parent[b] = a;
             }
         }
     }
-    let mut groups: HashMap<usize, Vec<Candidate>> = HashMap::new();
-    for (i, c) in items.into_iter().enumerate() {
-        let root = find(&mut parent, i);
-        groups.entry(root).or_default().push(c);
+
+    fn groups(mut self, items: Vec<Candidate>) -> Vec<Vec<Candidate>> {
+        let mut groups: HashMap<usize, Vec<Candidate>> = HashMap::new();
+        for (i, c) in items.into_iter().enumerate() {
+            let root = self.find(i);
+            groups.entry(root).or_default().push(c);
+        }
+        let mut out: Vec<Vec<Candidate>> = groups.into_values().collect();
+        out.sort_by_key(|g| g.iter().map(|c| c.item_id).min());
+        out
     }
-    let mut out: Vec<Vec<Candidate>> = groups.into_values().collect();
-    out.sort_by_key(|g| g.iter().map(|c| c.item_id).min());
-    out
+}
+
+/// Groups the items, testing the given pairs for being one story.
+#[cfg(test)]
+fn join(
+    items: Vec<Candidate>,
+    features: &[Features],
+    pairs: impl IntoIterator<Item = (usize, usize)>,
+) -> Vec<Vec<Candidate>> {
+    let mut joined = Joined::new(items.len());
+    for (i, j) in pairs {
+        joined.test(&items, features, i, j);
+    }
+    joined.groups(items)
 }
 
 /// What two items are compared by, as sorted sets: merging two sorted
@@ -493,7 +522,19 @@ impl Interner {
 /// common, so no other pair can join; comparing all pairs made clustering
 /// quadratic in the week's items, most of a 2,000-item publish (`perf`, see
 /// docs/PROFILING.md).
+#[cfg(test)]
 fn candidate_pairs(items: &[Candidate], features: &[Features]) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    for_each_candidate_pair(items, features, |i, j| pairs.push((i, j)));
+    pairs
+}
+
+/// `candidate_pairs`, handed to `visit` one at a time.
+fn for_each_candidate_pair(
+    items: &[Candidate],
+    features: &[Features],
+    mut visit: impl FnMut(usize, usize),
+) {
     #[derive(Hash, PartialEq, Eq)]
     enum Key<'a> {
         Link(&'a str),
@@ -520,20 +561,31 @@ fn candidate_pairs(items: &[Candidate], features: &[Features]) -> Vec<(usize, us
     // Each list is in ascending order; `seen` marks the partners of the
     // current item so a pair sharing many keys is listed once.
     let mut seen = vec![usize::MAX; items.len()];
-    let mut pairs = Vec::new();
     for i in 0..items.len() {
         for key in keys(i) {
             let list = &postings[&key];
+            // A word or shingle that many items share says nothing about
+            // any two of them, and pairing every item that has it made
+            // clustering quadratic in memory and time (10,000 items with
+            // a common title word: tens of millions of pairs). Pairs that
+            // are one story still share a rarer key; a shared link always
+            // counts.
+            if list.len() > MAX_POSTING && !matches!(key, Key::Link(_)) {
+                continue;
+            }
             for &j in &list[list.partition_point(|&x| x <= i)..] {
                 if seen[j] != i {
                     seen[j] = i;
-                    pairs.push((i, j));
+                    visit(i, j);
                 }
             }
         }
     }
-    pairs
 }
+
+/// Keys shared by more items than this are not used to find pairs. A week
+/// of a few thousand items rarely has a name in more than a hundred titles.
+const MAX_POSTING: usize = 64;
 
 /// How many elements two sorted, duplicate-free slices share.
 fn shared<T: Ord>(a: &[T], b: &[T]) -> usize {

@@ -1,5 +1,6 @@
-//! A proxy must not become a way around the address guard. Its own file:
-//! the test sets proxy variables for the whole process.
+//! A proxy must not become a way around the address guard, whether the
+//! environment names it or the config does. Its own file: the test sets
+//! proxy variables for the whole process.
 
 use roundup::config::FetchSettings;
 use roundup::feeds::fetch::Fetcher;
@@ -17,7 +18,7 @@ async fn proxy() -> MockServer {
 }
 
 #[tokio::test]
-async fn proxies_from_the_environment_are_ignored_and_a_configured_one_is_guarded() {
+async fn links_are_checked_before_any_proxy_relays_them() {
     let p = proxy().await;
     let proxy_url = format!("http://{}", p.address());
     // SAFETY: this test binary has this one test, so no other thread reads

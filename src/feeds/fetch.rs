@@ -138,6 +138,22 @@ impl Limits {
     }
 }
 
+/// The proxies the environment names, which reqwest uses.
+fn environment_proxies() -> Vec<String> {
+    [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ]
+    .iter()
+    .filter_map(|v| std::env::var(v).ok())
+    .filter(|v| !v.trim().is_empty())
+    .collect()
+}
+
 impl Fetcher {
     /// `policy` says which hosts may be reached on private addresses; every
     /// other request goes to public addresses only.
@@ -146,21 +162,18 @@ impl Fetcher {
         policy: super::guard::AddressPolicy,
     ) -> anyhow::Result<Self> {
         let proxy = settings.proxy.trim();
-        let policy = std::sync::Arc::new(if proxy.is_empty() {
-            policy
-        } else {
-            // The operator chose the proxy, as they chose the feeds.
-            let host = url::Url::parse(proxy)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_string))
-                .unwrap_or_default();
-            policy.also_trusting(&host)
-        });
+        // The proxy's own host is not added to the trusted hosts: links
+        // could then reach that host directly. A proxy on a private address
+        // is named by its IP, or listed in fetch.allow_private_hosts.
+        let proxied = !proxy.is_empty() || !environment_proxies().is_empty();
+        let policy = std::sync::Arc::new(policy);
         let builder = reqwest::Client::builder();
-        // Proxies from the environment (http_proxy and the like) are not
-        // used: a proxy resolves names itself, around the address guard.
+        // fetch.proxy replaces any proxy from the environment. Either way a
+        // proxy resolves names itself, around our resolver, so `get` checks
+        // each host first (below): http_proxy once relayed links to
+        // localhost and internal names.
         let builder = if proxy.is_empty() {
-            builder.no_proxy()
+            builder
         } else {
             builder.proxy(
                 reqwest::Proxy::all(proxy)
@@ -178,7 +191,7 @@ impl Fetcher {
             .build()?;
         Ok(Self {
             client,
-            proxied: !proxy.is_empty(),
+            proxied,
             settings: settings.clone(),
             policy,
             limits: Limits::new(settings.concurrency, settings.per_host),
@@ -309,7 +322,9 @@ impl Fetcher {
             };
             self.policy.check_url(&url).map_err(refused)?;
             // Through a proxy our resolver never sees the name: resolve it
-            // here and refuse it if only private addresses answer.
+            // here and refuse it if only private addresses answer. (A host
+            // listed in no_proxy goes direct, through the resolver; checking
+            // it here too costs one lookup.)
             if self.proxied
                 && let Some(url::Host::Domain(host)) = url.host()
             {

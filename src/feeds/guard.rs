@@ -26,15 +26,6 @@ impl AddressPolicy {
         Self { trusted }
     }
 
-    /// The same policy, trusting one more host.
-    pub fn also_trusting(mut self, host: &str) -> Self {
-        let host = normalize_host(host);
-        if !host.is_empty() {
-            self.trusted.insert(host);
-        }
-        self
-    }
-
     pub fn trusts(&self, host: &str) -> bool {
         self.trusted.contains(&normalize_host(host))
     }
