@@ -1373,6 +1373,110 @@ async fn a_no_is_final_except_for_their_own_confirmed_sign_up(db: TestDb) {
     app.stop().await;
 }
 
+// ------------------------------------------------------------ forms and origins
+
+async fn forms_from_another_site_are_refused_and_one_click_still_works(db: TestDb) {
+    let app = spawn_app(db, Options::default()).await;
+    let ours = "https://roundup.example.com";
+    let post = |path: &str, headers: &[(&str, &str)]| {
+        let mut req = app.http.post(app.url(path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req
+    };
+    let form = [("email", "origin.reader@example.com")];
+    for headers in [
+        &[("origin", "https://evil.example.net")][..],
+        &[("origin", "http://roundup.example.com")],
+        &[("origin", "https://roundup.example.com:8443")],
+        &[("origin", "null")],
+        &[("sec-fetch-site", "cross-site")],
+    ] {
+        let r = post("/subscribe", headers)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{headers:?}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("another site"), "{page}");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        app.sink.received().is_empty(),
+        "a refused sign-up sends nothing"
+    );
+
+    let r = post(
+        "/subscribe",
+        &[("origin", ours), ("sec-fetch-site", "same-origin")],
+    )
+    .form(&form)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 202);
+    app.wait_for_messages(1).await;
+    let link = confirm_link(&app.sink.received()[0].data);
+    let path = link.trim_start_matches(ours);
+    let r = post(path, &[("origin", "https://evil.example.net")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        app.subscriber("origin.reader@example.com").await.status,
+        "pending"
+    );
+    let r = post(path, &[("origin", ours)]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.subscriber("origin.reader@example.com").await.status,
+        "active"
+    );
+
+    let one_click = b"List-Unsubscribe=One-Click".to_vec();
+    let email = "reader0@example.com";
+    let sub = app.subscriber(email).await;
+    let path = format!("/u/{}", unsubscribe_token(&app, sub.id, email));
+    for headers in [
+        &[("origin", "https://evil.example.net")][..],
+        &[("sec-fetch-site", "cross-site")],
+    ] {
+        let r = post(&path, headers)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(one_click.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{headers:?}");
+        assert_eq!(app.subscriber(email).await.status, "active");
+    }
+    // The page's own button.
+    let r = post(&path, &[("origin", ours)])
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(one_click.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.subscriber(email).await.status, "unsubscribed");
+    // A mail provider's RFC 8058 post: no Origin, no Sec-Fetch-Site.
+    let email = "reader1@example.com";
+    let sub = app.subscriber(email).await;
+    let path = format!("/u/{}", unsubscribe_token(&app, sub.id, email));
+    let r = post(&path, &[])
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(one_click)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.subscriber(email).await.status, "unsubscribed");
+    app.stop().await;
+}
+
 // ------------------------------------------------------------ client limits
 
 /// Waits (bounded, so a bug fails instead of hanging) for the server to
@@ -1508,4 +1612,5 @@ on_each_database!(
     two_services_firing_the_same_slot_publish_and_send_once,
     a_line_break_in_a_name_never_becomes_a_header_through_the_api_or_the_form,
     a_no_is_final_except_for_their_own_confirmed_sign_up,
+    forms_from_another_site_are_refused_and_one_click_still_works,
 );
