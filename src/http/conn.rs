@@ -144,7 +144,7 @@ impl Registry {
             };
             victim.evicted.store(true, Ordering::Relaxed);
             victim.evict.notify_one();
-            metrics::counter!("roundup_http_connections_evicted_total").increment(1);
+            metrics::counter!(crate::telemetry::HTTP_CLOSED, "reason" => "evicted").increment(1);
         }
         let key = self.next.fetch_add(1, Ordering::Relaxed);
         let tracked = Arc::new(Tracked {
@@ -304,7 +304,7 @@ async fn accept_failed(e: std::io::Error, stop: &CancellationToken) {
 /// A connection we have no room for is told so, if its socket takes the
 /// words at once, and closed.
 fn refuse(stream: TcpStream) {
-    metrics::counter!("roundup_http_connections_refused_total").increment(1);
+    metrics::counter!(crate::telemetry::HTTP_CLOSED, "reason" => "refused").increment(1);
     let _ = stream.try_write(
         b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
     );
@@ -390,7 +390,7 @@ async fn connection(
         End::Closed(Ok(())) => {}
         End::Closed(Err(e)) => tracing::debug!(%peer, "connection ended: {e}"),
         End::TimedOut => {
-            metrics::counter!("roundup_http_connections_timed_out_total").increment(1);
+            metrics::counter!(crate::telemetry::HTTP_CLOSED, "reason" => "timed_out").increment(1);
             tracing::debug!(%peer, "connection closed: nothing arrived in time");
         }
         End::Evicted => tracing::debug!(%peer, "connection closed to make room"),
