@@ -1573,6 +1573,30 @@ async fn a_client_dribbling_its_head_is_cut_off_while_healthz_answers() {
 }
 
 #[tokio::test]
+async fn a_request_whose_body_stalls_gets_408_and_is_closed() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app(
+        support::db::sqlite(),
+        Options {
+            service: "request_timeout_secs = 1",
+            ..Options::default()
+        },
+    )
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /subscribe HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 60\r\n\r\nemail=",
+        )
+        .await
+        .unwrap();
+    let answer = String::from_utf8(closed_by_server(&mut stream).await).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(healthz_on_a_new_connection(app.addr).await, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_full_house_of_silent_clients_does_not_keep_healthz_out() {
     let app = spawn_app(
         support::db::sqlite(),
