@@ -309,6 +309,17 @@ pub struct ServiceSettings {
     /// Threads for `serve`'s runtime: 0 is one per core, 1 is a
     /// single-threaded runtime.
     pub worker_threads: usize,
+    /// A client must finish a request's head within this long of connecting
+    /// (or of its first byte after an idle keep-alive pause).
+    pub header_timeout_secs: u64,
+    /// From a request's head to its response: the body and the handler.
+    pub request_timeout_secs: u64,
+    /// A kept-alive connection with nothing to say is closed after this long.
+    pub idle_timeout_secs: u64,
+    /// Client connections open at once. Each is a file descriptor, so this
+    /// stays well below the process's limit, leaving the database, SMTP and
+    /// fetch sockets theirs.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -455,6 +466,10 @@ impl Default for ServiceSettings {
             client_ip_header: String::new(),
             log_format: LogFormat::Auto,
             worker_threads: 0,
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
+            idle_timeout_secs: 60,
+            max_connections: 512,
         }
     }
 }
@@ -786,8 +801,16 @@ impl Config {
                 "must be at least 16 characters (e.g. from `openssl rand -hex 24`)".into(),
             );
         }
-        if sv.shutdown_secs == 0 {
-            return err("service.shutdown_secs", "must be at least 1".into());
+        for (key, value) in [
+            ("service.shutdown_secs", sv.shutdown_secs),
+            ("service.header_timeout_secs", sv.header_timeout_secs),
+            ("service.request_timeout_secs", sv.request_timeout_secs),
+            ("service.idle_timeout_secs", sv.idle_timeout_secs),
+            ("service.max_connections", sv.max_connections as u64),
+        ] {
+            if value == 0 {
+                return err(key, "must be at least 1".into());
+            }
         }
         if self.feeds.is_empty() {
             return err(

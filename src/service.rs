@@ -85,7 +85,37 @@ pub fn serve_config(config: &Config) -> anyhow::Result<Vec<String>> {
                 .to_string(),
         );
     }
+    if let Some(limit) = open_files_limit() {
+        let wanted = config.service.max_connections as u64 + FD_HEADROOM;
+        if wanted > limit {
+            warnings.push(format!(
+                "service.max_connections is {} but the process may open only {limit} files, which leaves fewer than {FD_HEADROOM} for the database, SMTP and fetch sockets: raise the limit (LimitNOFILE, ulimit -n) or lower service.max_connections",
+                config.service.max_connections
+            ));
+        }
+    }
     Ok(warnings)
+}
+
+/// Descriptors kept for what is not a client: the database pool, SMTP
+/// sessions, feed and page fetches, log and archive files.
+const FD_HEADROOM: u64 = 256;
+
+/// The soft limit on open files, where the system tells (Linux); None when
+/// unknown or unlimited.
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    parse_open_files(&limits)
+}
+
+fn parse_open_files(limits: &str) -> Option<u64> {
+    limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Runs until `stop` is cancelled, then shuts down within
@@ -401,5 +431,20 @@ async fn run_slot(
         .await
     {
         tracing::warn!(job = name, "cannot record the slot: {e:#}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_open_files;
+
+    #[test]
+    fn the_soft_open_files_limit_is_read_from_proc() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \nMax cpu time              unlimited            unlimited            seconds   \nMax open files            1024                 524288               files     \n";
+        assert_eq!(parse_open_files(limits), Some(1024));
+        let unlimited =
+            "Max open files            unlimited            unlimited            files     \n";
+        assert_eq!(parse_open_files(unlimited), None);
+        assert_eq!(parse_open_files(""), None);
     }
 }

@@ -27,6 +27,9 @@ pub const SEND_SECONDS: &str = "roundup_send_duration_seconds";
 pub const SMTP_ERRORS: &str = "roundup_smtp_errors_total";
 /// Scheduled slots by job and how they ended: done, failed, skipped.
 pub const SLOTS: &str = "roundup_schedule_slots_total";
+/// Client connections the server closed by itself, by reason (`timed_out`,
+/// `evicted` to make room, `refused` when none could).
+pub const HTTP_CLOSED: &str = "roundup_http_connections_closed_total";
 
 const SEND_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0,
@@ -63,6 +66,10 @@ fn describe() {
     );
     metrics::describe_counter!(SMTP_ERRORS, "Failed sends by class");
     metrics::describe_counter!(SLOTS, "Scheduled slots by job and result");
+    metrics::describe_counter!(
+        HTTP_CLOSED,
+        "Client connections the server closed by itself, by reason"
+    );
 }
 
 /// Starts logging. `ROUNDUP_LOG` (or `RUST_LOG`) sets the filter.

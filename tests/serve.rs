@@ -55,6 +55,8 @@ struct Options {
     publish: &'static str,
     catch_up_secs: i64,
     pool_size: u32,
+    /// More `[service]` lines.
+    service: &'static str,
 }
 
 impl Default for Options {
@@ -65,6 +67,7 @@ impl Default for Options {
             publish: "0 0 8 1 1 *",
             catch_up_secs: 0,
             pool_size: 2,
+            service: "",
         }
     }
 }
@@ -128,6 +131,7 @@ bind = "127.0.0.1:0"
 admin_token = "{TOKEN}"
 subscribe_per_hour = 5
 shutdown_secs = 10
+{service}
 
 [[feeds]]
 url = "tech.xml"
@@ -146,6 +150,7 @@ section = "business"
         pool = o.pool_size,
         publish = o.publish,
         catch_up = o.catch_up_secs,
+        service = o.service,
     );
     let path = dir.join("roundup.toml");
     std::fs::write(&path, &text).unwrap();
@@ -1368,6 +1373,252 @@ async fn a_no_is_final_except_for_their_own_confirmed_sign_up(db: TestDb) {
     app.stop().await;
 }
 
+// ------------------------------------------------------------ forms and origins
+
+async fn forms_from_another_site_are_refused_and_one_click_still_works(db: TestDb) {
+    let app = spawn_app(db, Options::default()).await;
+    let ours = "https://roundup.example.com";
+    let post = |path: &str, headers: &[(&str, &str)]| {
+        let mut req = app.http.post(app.url(path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        req
+    };
+    let form = [("email", "origin.reader@example.com")];
+    for headers in [
+        &[("origin", "https://evil.example.net")][..],
+        &[("origin", "http://roundup.example.com")],
+        &[("origin", "https://roundup.example.com:8443")],
+        &[("origin", "null")],
+        &[("sec-fetch-site", "cross-site")],
+    ] {
+        let r = post("/subscribe", headers)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{headers:?}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("another site"), "{page}");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(
+        app.sink.received().is_empty(),
+        "a refused sign-up sends nothing"
+    );
+
+    let r = post(
+        "/subscribe",
+        &[("origin", ours), ("sec-fetch-site", "same-origin")],
+    )
+    .form(&form)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 202);
+    app.wait_for_messages(1).await;
+    let link = confirm_link(&app.sink.received()[0].data);
+    let path = link.trim_start_matches(ours);
+    let r = post(path, &[("origin", "https://evil.example.net")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        app.subscriber("origin.reader@example.com").await.status,
+        "pending"
+    );
+    let r = post(path, &[("origin", ours)]).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.subscriber("origin.reader@example.com").await.status,
+        "active"
+    );
+
+    let one_click = b"List-Unsubscribe=One-Click".to_vec();
+    let email = "reader0@example.com";
+    let sub = app.subscriber(email).await;
+    let path = format!("/u/{}", unsubscribe_token(&app, sub.id, email));
+    for headers in [
+        &[("origin", "https://evil.example.net")][..],
+        &[("sec-fetch-site", "cross-site")],
+    ] {
+        let r = post(&path, headers)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(one_click.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{headers:?}");
+        assert_eq!(app.subscriber(email).await.status, "active");
+    }
+    // The page's own button.
+    let r = post(&path, &[("origin", ours)])
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(one_click.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.subscriber(email).await.status, "unsubscribed");
+    // A mail provider's RFC 8058 post: no Origin, no Sec-Fetch-Site.
+    let email = "reader1@example.com";
+    let sub = app.subscriber(email).await;
+    let path = format!("/u/{}", unsubscribe_token(&app, sub.id, email));
+    let r = post(&path, &[])
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(one_click)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.subscriber(email).await.status, "unsubscribed");
+    app.stop().await;
+}
+
+// ------------------------------------------------------------ client limits
+
+/// Waits (bounded, so a bug fails instead of hanging) for the server to
+/// close `stream`: a read gives 0 bytes or a reset. Whatever it sent first
+/// is returned.
+async fn closed_by_server(stream: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(60), stream.read(&mut buf))
+            .await
+            .expect("the server closes the connection")
+        {
+            Ok(0) | Err(_) => return got,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// A fresh connection each time, so that no kept-alive one hides a refusal.
+async fn healthz_on_a_new_connection(addr: SocketAddr) -> reqwest::StatusCode {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    client
+        .get(format!("http://{addr}/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn a_client_dribbling_its_head_is_cut_off_while_healthz_answers() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app(
+        support::db::sqlite(),
+        Options {
+            service: "header_timeout_secs = 1\nidle_timeout_secs = 1",
+            ..Options::default()
+        },
+    )
+    .await;
+    let stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    // A byte every 100 ms, for far longer than the header timeout if the
+    // server let it.
+    let dribble = tokio::spawn(async move {
+        let head = format!(
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n",
+            "a".repeat(600)
+        );
+        for byte in head.bytes() {
+            if writer.write_all(&[byte]).await.is_err() {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        false
+    });
+    let mut silent = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    assert_eq!(healthz_on_a_new_connection(app.addr).await, 200);
+
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    loop {
+        use tokio::io::AsyncReadExt;
+        match tokio::time::timeout(std::time::Duration::from_secs(60), reader.read(&mut buf))
+            .await
+            .expect("the dribbler is cut off")
+        {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    assert!(
+        got.is_empty(),
+        "no answer to a head never finished: {got:?}"
+    );
+    dribble.abort();
+    assert!(closed_by_server(&mut silent).await.is_empty());
+
+    // A kept-alive connection that goes quiet is closed too.
+    let mut kept = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = String::from_utf8(closed_by_server(&mut kept).await).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(healthz_on_a_new_connection(app.addr).await, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_whose_body_stalls_gets_408_and_is_closed() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app(
+        support::db::sqlite(),
+        Options {
+            service: "request_timeout_secs = 1",
+            ..Options::default()
+        },
+    )
+    .await;
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /subscribe HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 60\r\n\r\nemail=",
+        )
+        .await
+        .unwrap();
+    let answer = String::from_utf8(closed_by_server(&mut stream).await).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(healthz_on_a_new_connection(app.addr).await, 200);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_full_house_of_silent_clients_does_not_keep_healthz_out() {
+    let app = spawn_app(
+        support::db::sqlite(),
+        Options {
+            service: "max_connections = 2\nheader_timeout_secs = 600",
+            ..Options::default()
+        },
+    )
+    .await;
+    let mut silent = Vec::new();
+    for _ in 0..3 {
+        silent.push(tokio::net::TcpStream::connect(app.addr).await.unwrap());
+    }
+    // The third took the place of the one that waited longest.
+    assert!(closed_by_server(&mut silent[0]).await.is_empty());
+    for _ in 0..3 {
+        assert_eq!(healthz_on_a_new_connection(app.addr).await, 200);
+    }
+    assert!(closed_by_server(&mut silent[1]).await.is_empty());
+    app.stop().await;
+}
+
 // Every scenario above but the binary one, on SQLite and on PostgreSQL.
 on_each_database!(
     health_readiness_and_metrics,
@@ -1385,4 +1636,5 @@ on_each_database!(
     two_services_firing_the_same_slot_publish_and_send_once,
     a_line_break_in_a_name_never_becomes_a_header_through_the_api_or_the_form,
     a_no_is_final_except_for_their_own_confirmed_sign_up,
+    forms_from_another_site_are_refused_and_one_click_still_works,
 );

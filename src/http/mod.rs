@@ -3,6 +3,7 @@
 //! editors' admin API under /api/.
 
 mod admin;
+mod conn;
 mod health;
 mod limit;
 mod pages;
@@ -75,13 +76,12 @@ pub fn router(state: State) -> Router {
 }
 
 /// Serves until `stop` is cancelled, then lets requests in progress finish.
+/// Every client is bounded by `[service]`'s timeouts and connection cap.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: State,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { stop.cancelled().await })
-        .await
+    let limits = conn::Limits::new(&state.app.config.service);
+    conn::serve(listener, router(state), limits, stop).await
 }

@@ -10,7 +10,7 @@ use crate::render::{
 use crate::store::{PendingOutcome, Subscriber, now_ts};
 use axum::Router;
 use axum::extract::{ConnectInfo, Form, Path, State as Extract};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -72,6 +72,40 @@ fn internal(s: &State, e: anyhow::Error) -> Response {
     )
 }
 
+/// The forms' defence against cross-site posts: a browser says where a form
+/// came from in `Origin` (older ones only in `Sec-Fetch-Site`), and a form
+/// from anywhere but `newsletter.base_url` is refused. A request that says
+/// nothing is let through: mail providers' RFC 8058 one-click posts, other
+/// non-browser clients and old browsers send neither header, and every one
+/// of these forms acts only on a signed token or sends a confirmation first.
+fn cross_site(s: &State, headers: &HeaderMap) -> Option<Response> {
+    let ours = url::Url::parse(&s.app.config.newsletter.base_url)
+        .ok()?
+        .origin();
+    let foreign = match headers.get(header::ORIGIN) {
+        // "null" (a sandboxed or privacy-stripped origin) parses to nothing
+        // and is refused with the rest.
+        Some(origin) => {
+            origin
+                .to_str()
+                .ok()
+                .and_then(|o| url::Url::parse(o).ok())
+                .map(|o| o.origin())
+                != Some(ours)
+        }
+        None => headers
+            .get("sec-fetch-site")
+            .is_some_and(|site| site.as_bytes().eq_ignore_ascii_case(b"cross-site")),
+    };
+    foreign.then(|| {
+        s.frame.message(
+            StatusCode::FORBIDDEN,
+            "This form was sent from another site",
+            &["Nothing was changed. Open the page on this newsletter's own site and send the form from there."],
+        )
+    })
+}
+
 /// A GET only asks: mail scanners and link previews follow GETs, and must
 /// not unsubscribe anyone.
 async fn unsubscribe_page(Extract(s): Extract<State>, Path(token): Path<String>) -> Response {
@@ -101,7 +135,14 @@ async fn unsubscribe_page(Extract(s): Extract<State>, Path(token): Path<String>)
 /// form-encoded or as multipart, with no cookie, and expect a plain 200.
 /// The body is not needed to act (the token says who), so any body is
 /// accepted; the confirmation page's button posts the same thing.
-async fn unsubscribe(Extract(s): Extract<State>, Path(token): Path<String>) -> Response {
+async fn unsubscribe(
+    Extract(s): Extract<State>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = cross_site(&s, &headers) {
+        return refused;
+    }
     let sub = match unsubscriber(&s, &token).await {
         Ok(Some(sub)) => sub,
         Ok(None) => return bad_link(&s),
@@ -148,6 +189,10 @@ async fn subscribe(
     headers: HeaderMap,
     Form(form): Form<SignUp>,
 ) -> Response {
+    // Before the limiter: a forged post must not use up a reader's sign-ups.
+    if let Some(refused) = cross_site(&s, &headers) {
+        return refused;
+    }
     let ip = s.client_ip(&headers, peer);
     if !s.limiter.allow(ip) {
         return s.frame.message(
@@ -244,7 +289,14 @@ async fn confirm_page(Extract(s): Extract<State>, Path(token): Path<String>) -> 
     )
 }
 
-async fn confirm(Extract(s): Extract<State>, Path(token): Path<String>) -> Response {
+async fn confirm(
+    Extract(s): Extract<State>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = cross_site(&s, &headers) {
+        return refused;
+    }
     let sub = match pending_for(&s, &token).await {
         Ok(Some(sub)) => sub,
         Ok(None) => return expired(&s),
