@@ -56,7 +56,7 @@ fn pathological_pages_are_refused_with_the_reason_and_ordinary_ones_extract() {
     assert_eq!(l.len(), 3);
     assert_eq!(l[0]["error"], "page nested 200002 deep, over the 400 limit");
     assert_eq!(l[0]["text"], "");
-    assert_eq!(l[1]["error"], "page has more than 100000 elements");
+    assert_eq!(l[1]["error"], "page has more than 50000 elements");
     assert!(l[2].get("error").is_none(), "{}", l[2]);
     assert!(
         l[2]["text"]
