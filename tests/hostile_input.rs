@@ -167,3 +167,30 @@ fn stories_linking_to_a_refused_page_keep_the_feed_text() {
     let eml = std::fs::read_to_string(&emls(&d.join("outbox"))[0]).unwrap();
     assert!(eml.contains("Kestrel"), "the stories are still there");
 }
+
+#[test]
+fn a_feed_item_with_pathological_markup_keeps_its_words_and_refresh_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    demo(d);
+    let deep = format!(
+        "<p>Harbor Bank raised its dividend after a record quarter.</p>{}",
+        deep_page(200_000)
+    );
+    let escaped = deep.replace('&', "&amp;").replace('<', "&lt;");
+    std::fs::write(
+        d.join("config/demo/techwire.xml"),
+        format!(
+            r#"<rss version="2.0"><channel><title>TechWire</title><item><title>Harbor Bank dividend</title><link>https://example.com/harbor</link><description>{escaped}</description></item></channel></rss>"#
+        ),
+    )
+    .unwrap();
+    let o = roundup(&["refresh", "--config", "config/demo.toml"], d);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("TechWire"), "{out}");
+}
