@@ -154,6 +154,9 @@ pub enum Command {
         /// One JSON line per file instead of readable text.
         #[arg(long)]
         json: bool,
+        /// A larger file is refused unread (the default is fetch.max_body_bytes's).
+        #[arg(long, default_value_t = crate::config::FetchSettings::default().max_body_bytes)]
+        max_bytes: u64,
         files: Vec<PathBuf>,
     },
 }
@@ -199,8 +202,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Classify { files, json } => {
             return measured(crate::measure::classify(files, Output::from(*json)));
         }
-        Command::ParseFeed { files, json } => {
-            return measured(crate::measure::parse_feeds(files, Output::from(*json)));
+        Command::ParseFeed {
+            files,
+            json,
+            max_bytes,
+        } => {
+            return measured(crate::measure::parse_feeds(
+                files,
+                *max_bytes,
+                Output::from(*json),
+            ));
         }
         _ => {}
     }

@@ -10,8 +10,19 @@ use serde_json::{Value, json};
 use std::io::Write;
 use std::path::Path;
 
-fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+fn read(path: &Path, cap: Option<u64>) -> Result<Vec<u8>, String> {
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    match cap {
+        None => std::fs::read(path).map_err(cannot),
+        Some(cap) => crate::feeds::read_capped(path, cap)
+            .map_err(cannot)?
+            .ok_or_else(|| {
+                format!(
+                    "{} is larger than the {cap}-byte cap (fetch.max_body_bytes; --max-bytes)",
+                    path.display()
+                )
+            }),
+    }
 }
 
 /// JSON lines for the scorers, text for a person at a terminal.
@@ -75,6 +86,7 @@ fn as_text(v: &Value) -> String {
 /// with an `error` field plus `on_error`'s fields, so its shape stays familiar.
 fn each(
     paths: &[std::path::PathBuf],
+    cap: Option<u64>,
     format: Output,
     on_error: Value,
     mut f: impl FnMut(&Path, Vec<u8>) -> Value,
@@ -89,7 +101,7 @@ fn each(
     let mut out = std::io::BufWriter::new(stdout.lock());
     for p in paths {
         let name = p.display().to_string();
-        let v = match read(p) {
+        let v = match read(p, cap) {
             Ok(bytes) => {
                 // A panic in one file's processing must not lose the rest of the batch.
                 match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(p, bytes))) {
@@ -107,12 +119,16 @@ fn each(
 pub fn extract(paths: &[std::path::PathBuf], format: Output) -> std::io::Result<()> {
     each(
         paths,
+        None,
         format,
         json!({"title": "", "text": ""}),
         |p, bytes| {
+            let path = p.display().to_string();
             let html = String::from_utf8_lossy(&bytes);
-            let page = page::extract_page(&html, None);
-            json!({"path": p.display().to_string(), "title": page.title, "text": page.text})
+            match page::extract_page(&html, None) {
+                Ok(page) => json!({"path": path, "title": page.title, "text": page.text}),
+                Err(e) => json!({"path": path, "title": "", "text": "", "error": e.to_string()}),
+            }
         },
     )
 }
@@ -128,12 +144,17 @@ pub fn summarize(
         sentences,
         max_words,
     };
-    each(paths, format, json!({"sentences": []}), |p, bytes| {
+    each(paths, None, format, json!({"sentences": []}), |p, bytes| {
         let raw = String::from_utf8_lossy(&bytes);
         // A saved web page is read the way an article page is at publish time.
         let (title, text) = if looks_like_html(&raw) {
-            let page = page::extract_page(&raw, None);
-            (Some(page.title).filter(|t| !t.is_empty()), page.text)
+            match page::extract_page(&raw, None) {
+                Ok(page) => (Some(page.title).filter(|t| !t.is_empty()), page.text),
+                Err(e) => {
+                    let path = p.display().to_string();
+                    return json!({"path": path, "sentences": [], "error": e.to_string()});
+                }
+            }
         } else {
             (clean::headline(&raw), raw.into_owned())
         };
@@ -159,16 +180,23 @@ fn looks_like_html(text: &str) -> bool {
 }
 
 pub fn classify(paths: &[std::path::PathBuf], format: Output) -> std::io::Result<()> {
-    each(paths, format, json!({}), |p, bytes| {
+    each(paths, None, format, json!({}), |p, bytes| {
         let text = String::from_utf8_lossy(&bytes);
         let section = pick::classify(None, &[], "", &text);
         json!({"path": p.display().to_string(), "section": section.as_str()})
     })
 }
 
-pub fn parse_feeds(paths: &[std::path::PathBuf], format: Output) -> std::io::Result<()> {
+/// Files are read under `max_bytes`, as fetched feeds are: a file over it
+/// gets an error line, and no more than the cap and one byte is read of it.
+pub fn parse_feeds(
+    paths: &[std::path::PathBuf],
+    max_bytes: u64,
+    format: Output,
+) -> std::io::Result<()> {
     each(
         paths,
+        Some(max_bytes),
         format,
         json!({"ok": false, "entries": 0, "titles": []}),
         |p, bytes| {

@@ -753,12 +753,22 @@ async fn fetch_pages(
                 body, final_url, ..
             }) => {
                 let html = String::from_utf8_lossy(&body);
-                let page = page::extract_page(&html, Some(&final_url));
-                if extract::word_count(&page.text) > 0 {
-                    if mode == BuildMode::Publish {
-                        app.store.save_page_text(id, &page.text, now_ts()).await?;
+                match page::extract_page(&html, Some(&final_url)) {
+                    Ok(page) if extract::word_count(&page.text) > 0 => {
+                        if mode == BuildMode::Publish {
+                            app.store.save_page_text(id, &page.text, now_ts()).await?;
+                        }
+                        out.insert(id, page.text);
                     }
-                    out.insert(id, page.text);
+                    Ok(_) => {}
+                    // Left out of `out`, the story keeps the feed's excerpt.
+                    Err(e) => {
+                        tracing::warn!(link = %link, reason = %e, "article page not extracted; using the feed's text");
+                        if mode == BuildMode::Publish {
+                            let why = format!("{e}; using the feed's text");
+                            app.store.save_page_error(id, &why, now_ts()).await?;
+                        }
+                    }
                 }
             }
             Ok(FetchOutcome::NotModified { .. }) => {}

@@ -4,6 +4,7 @@
 pub mod clean;
 pub mod page;
 pub mod prestrip;
+pub mod shape;
 pub mod text;
 
 /// Where an article's text came from.

@@ -1,5 +1,6 @@
 //! Main-content extraction from a whole HTML page.
 
+use super::shape::TooComplex;
 use super::text;
 use dom_smoothie::{Config, Readability, TextMode};
 
@@ -11,7 +12,11 @@ pub struct ExtractedPage {
 
 /// Finds the article in a page: readability scoring first, and if that finds
 /// nothing, the body without its navigation, header, footer and asides.
-pub fn extract_page(html: &str, url: Option<&str>) -> ExtractedPage {
+///
+/// A page nested deeper or holding more elements than `shape` allows is
+/// refused unparsed: scoring it would take minutes, and the caller has the
+/// feed's own text to fall back on.
+pub fn extract_page(html: &str, url: Option<&str>) -> Result<ExtractedPage, TooComplex> {
     let cfg = Config {
         text_mode: TextMode::Formatted,
         ..Default::default()
@@ -24,6 +29,7 @@ pub fn extract_page(html: &str, url: Option<&str>) -> ExtractedPage {
     // threads or promos for content, so the obvious furniture goes first,
     // on the one parse of the page that readability then works on.
     let html = &super::prestrip::without_scripts(html);
+    super::shape::check(html)?;
     let doc = dom_query::Document::from(html.as_ref());
     remove_furniture(&doc);
     let readable = Readability::with_document(doc, url, Some(cfg))
@@ -41,12 +47,12 @@ pub fn extract_page(html: &str, url: Option<&str>) -> ExtractedPage {
     } else {
         title
     };
-    ExtractedPage {
+    Ok(ExtractedPage {
         title: title.split_whitespace().collect::<Vec<_>>().join(" "),
         // Paragraph-level clutter removal happens before summarizing
         // (`clean::for_summary`); here it would cost recall.
         text: super::clean::strip_page_furniture(&text::normalize_paragraphs(&body)),
-    }
+    })
 }
 
 /// Elements that are never the article, matched by tag, id, or a whole class
@@ -132,7 +138,7 @@ mod tests {
             <aside>Subscribe to our newsletter for more.</aside>
             <footer>Copyright 2026</footer></body></html>"#
         );
-        let page = extract_page(&html, Some("https://example.com/a"));
+        let page = extract_page(&html, Some("https://example.com/a")).unwrap();
         assert!(page.title.contains("Chips up"), "{}", page.title);
         assert!(page.text.contains("record revenue"));
         assert!(!page.text.contains("Home"));
@@ -142,8 +148,8 @@ mod tests {
 
     #[test]
     fn never_fails_on_garbage() {
-        let page = extract_page("<<<>>> not html at all", None);
+        let page = extract_page("<<<>>> not html at all", None).unwrap();
         assert!(page.title.is_empty() || !page.title.is_empty());
-        let _ = extract_page("", None);
+        assert!(extract_page("", None).is_ok());
     }
 }

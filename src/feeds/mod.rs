@@ -53,6 +53,18 @@ impl FeedLocation {
     }
 }
 
+/// A file's bytes, or `None` when it holds more than `cap`. At most `cap + 1`
+/// bytes are read, so neither a huge file nor one without a size (a pipe, a
+/// device, a file still growing) is taken into memory whole.
+pub fn read_capped(path: &Path, cap: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let hint = file.metadata().map_or(0, |m| m.len()).min(cap + 1);
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
+    file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= cap).then_some(bytes))
+}
+
 pub fn file_url(p: &Path) -> String {
     Url::from_file_path(p)
         .map(|u| u.to_string())
