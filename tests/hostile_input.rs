@@ -194,3 +194,24 @@ fn a_feed_item_with_pathological_markup_keeps_its_words_and_refresh_goes_on() {
     );
     assert!(out.contains("TechWire"), "{out}");
 }
+
+#[tokio::test]
+async fn a_local_file_without_a_size_is_read_only_up_to_the_cap() {
+    use roundup::config::FetchSettings;
+    use roundup::feeds::fetch::{FetchError, Fetcher};
+    use roundup::feeds::guard::AddressPolicy;
+    // /dev/zero reports no size and never ends, as a pipe or a device can.
+    let settings = FetchSettings {
+        max_body_bytes: 4096,
+        ..FetchSettings::default()
+    };
+    let fetcher = Fetcher::new(&settings, AddressPolicy::new(&[], [])).unwrap();
+    let r = fetcher
+        .fetch_page("file:///dev/zero", Some(std::path::Path::new("/dev")))
+        .await;
+    assert!(
+        matches!(r, Err(FetchError::TooLarge { limit: 4096, .. })),
+        "{:?}",
+        r.map(|_| "fetched")
+    );
+}

@@ -293,7 +293,18 @@ impl Fetcher {
                 limit: self.settings.max_body_bytes,
             });
         }
-        let body = tokio::fs::read(path).await.map_err(file_err)?;
+        // The size check above cannot see a pipe or a device (they report
+        // 0), so the read itself stops past the cap.
+        let cap = self.settings.max_body_bytes;
+        let owned = path.to_path_buf();
+        let body = tokio::task::spawn_blocking(move || super::read_capped(&owned, cap))
+            .await
+            .map_err(|e| file_err(std::io::Error::other(e)))?
+            .map_err(file_err)?
+            .ok_or_else(|| FetchError::TooLarge {
+                url: path.display().to_string(),
+                limit: cap,
+            })?;
         Ok(FetchOutcome::Fetched {
             body,
             content_type: None,
