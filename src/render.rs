@@ -429,9 +429,8 @@ pub fn verify_confirm_token(
     now: i64,
     ttl_secs: i64,
 ) -> Option<i64> {
-    let mut parts = token.split('.');
-    let id: i64 = parts.next()?.parse().ok()?;
-    let issued: i64 = parts.next()?.parse().ok()?;
+    let id = token_subscriber(token)?;
+    let issued = confirm_issued(token)?;
     let fresh = issued <= now + 60 && now - issued <= ttl_secs;
     (constant_time_eq(&confirm_token(secret, id, email, issued), token) && fresh).then_some(id)
 }

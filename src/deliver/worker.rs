@@ -445,29 +445,32 @@ impl Run<'_> {
             Err(SendError::Unsendable(why)) => self.unsendable(&c, &why).await,
             Err(e) => {
                 let now = now_ts();
-                let failure = match &e {
-                    SendError::Unsendable(_) => unreachable!("handled above"),
-                    SendError::Permanent(_) => Failure::Bounced,
-                    SendError::Transient(_)
-                        if c.attempts >= self.settings.max_attempts
-                            || now - c.first_tried_at >= self.settings.max_age_secs =>
-                    {
-                        Failure::GaveUp
-                    }
-                    SendError::Transient(_) => Failure::Retry {
+                // Only Permanent and Transient reach here: Unsendable is
+                // handled above.
+                let permanent = matches!(e, SendError::Permanent(_));
+                let failure = if permanent {
+                    Failure::Bounced
+                } else if c.attempts >= self.settings.max_attempts
+                    || now - c.first_tried_at >= self.settings.max_age_secs
+                {
+                    Failure::GaveUp
+                } else {
+                    Failure::Retry {
                         at: now
                             + backoff_secs(
                                 self.settings.retry_after_secs,
                                 c.attempts,
                                 c.delivery_id,
                             ),
-                    },
+                    }
                 };
                 tracing::warn!(to = %c.email, error = %e, outcome = %failure_text(failure), "delivery failed");
-                let class = match &e {
-                    _ if timed_out => "timeout",
-                    SendError::Permanent(_) => "permanent",
-                    SendError::Transient(_) | SendError::Unsendable(_) => "transient",
+                let class = if timed_out {
+                    "timeout"
+                } else if permanent {
+                    "permanent"
+                } else {
+                    "transient"
                 };
                 let outcome = match failure {
                     Failure::Bounced => "bounced",

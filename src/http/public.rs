@@ -9,7 +9,8 @@ use crate::render::{
 };
 use crate::store::{PendingOutcome, Subscriber, now_ts};
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, Path, State as Extract};
+use axum::extract::{ConnectInfo, Form, FromRequestParts, Path, State as Extract};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -106,6 +107,19 @@ fn cross_site(s: &State, headers: &HeaderMap) -> Option<Response> {
     })
 }
 
+/// A form post `cross_site` lets through. Taken by every POST handler
+/// before anything else it extracts, so a refused post reads no body and
+/// spends no sign-up allowance.
+struct SameSite;
+
+impl FromRequestParts<State> for SameSite {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &State) -> Result<Self, Response> {
+        cross_site(s, &parts.headers).map_or(Ok(SameSite), Err)
+    }
+}
+
 /// A GET only asks: mail scanners and link previews follow GETs, and must
 /// not unsubscribe anyone.
 async fn unsubscribe_page(Extract(s): Extract<State>, Path(token): Path<String>) -> Response {
@@ -136,13 +150,10 @@ async fn unsubscribe_page(Extract(s): Extract<State>, Path(token): Path<String>)
 /// The body is not needed to act (the token says who), so any body is
 /// accepted; the confirmation page's button posts the same thing.
 async fn unsubscribe(
+    _: SameSite,
     Extract(s): Extract<State>,
     Path(token): Path<String>,
-    headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = cross_site(&s, &headers) {
-        return refused;
-    }
     let sub = match unsubscriber(&s, &token).await {
         Ok(Some(sub)) => sub,
         Ok(None) => return bad_link(&s),
@@ -184,15 +195,12 @@ struct SignUp {
 /// subscribed, and sends the confirmation off the request path, so neither
 /// the page nor its timing tells a stranger who is on the list.
 async fn subscribe(
+    _: SameSite,
     Extract(s): Extract<State>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<SignUp>,
 ) -> Response {
-    // Before the limiter: a forged post must not use up a reader's sign-ups.
-    if let Some(refused) = cross_site(&s, &headers) {
-        return refused;
-    }
     let ip = s.client_ip(&headers, peer);
     if !s.limiter.allow(ip) {
         return s.frame.message(
@@ -289,14 +297,7 @@ async fn confirm_page(Extract(s): Extract<State>, Path(token): Path<String>) -> 
     )
 }
 
-async fn confirm(
-    Extract(s): Extract<State>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(refused) = cross_site(&s, &headers) {
-        return refused;
-    }
+async fn confirm(_: SameSite, Extract(s): Extract<State>, Path(token): Path<String>) -> Response {
     let sub = match pending_for(&s, &token).await {
         Ok(Some(sub)) => sub,
         Ok(None) => return expired(&s),
