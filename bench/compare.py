@@ -12,6 +12,10 @@ expects them in place:
 - fetch:    roundup refresh / run against rss2email 3.14 (bench/fetch_send.py)
 - text:     roundup summarize against trafilatura + sumy (bench/extract_summarize.py)
 - delivery: roundup deliver against Postfix's smtp-source (bench/delivery_throughput.py)
+- scale:    roundup publish over 1,000 to 100,000 items in the week (bench/publish_scale.py)
+
+With --only, the stages not measured keep their figures from the last
+docs/benchmarks.json, each section saying which commit measured it.
 
 --baseline times another build of roundup on fetch-and-send and on delivery
 at 10,000 subscribers, beside the current one: the before and after of a
@@ -33,9 +37,10 @@ import delivery_throughput  # noqa: E402
 import extract_summarize  # noqa: E402
 import feeds_parse  # noqa: E402
 import fetch_send  # noqa: E402
+import publish_scale  # noqa: E402
 
 SHARED = os.path.join(common.ROOT, "..", "shared", "corpus")
-STAGES = ("feeds", "fetch", "text", "delivery")
+STAGES = ("feeds", "fetch", "text", "delivery", "scale")
 
 
 def sh(*cmd):
@@ -135,6 +140,11 @@ def report(r, args):
         "maximum in brackets; ratios are of medians. Absolute figures vary between runs of this page; the ratios "
         "hold better.",
         "",
+    ]
+    if r.get("earlier"):
+        out += ["Kept from earlier runs (this one measured only the rest): "
+                + "; ".join(f"{k} ({v})" for k, v in sorted(r["earlier"].items())) + ".", ""]
+    out += [
         "## Headline",
         "",
         "| comparison | roundup | the other tool | ratio |",
@@ -157,6 +167,10 @@ def report(r, args):
         t = r["text"]
         out.append(faster(f"extract and summarize {t['pages']} pages", t["roundup_s"], "trafilatura + sumy",
                           t["python_s"]))
+    if "scale" in r:
+        big = r["scale"]["points"][-1]
+        out.append(f"| publish over {big['items']:,} items in the week | {big['seconds']:.2f} s, "
+                   f"{big['peak_rss_mib']:.0f} MiB | | |")
     if "delivery" in r:
         d = r["delivery"]
         p = next((p for p in d["points"] if p["subscribers"] == 10000), d["points"][0])
@@ -243,6 +257,18 @@ def report(r, args):
                 row += f" {fmt_rate(p['baseline_rate']) if 'baseline_rate' in p else ''} |"
             out.append(row)
         out += ["", "![Delivery throughput and peak memory against subscriber count](benchmarks-delivery.png)"]
+    if "scale" in r:
+        sc = r["scale"]
+        out += ["", "## Publish at scale", "",
+                f"`python3 bench/publish_scale.py --sizes {sc['sizes']}` (commit {sc['commit']}, {sc['date']}): N "
+                "generated items in local RSS feeds of 500 items each (the default fetch.max_items_per_fetch), all "
+                "within the week, stored by one `roundup refresh`; then `roundup publish` is timed (its refresh, "
+                "which finds nothing new, included), with its peak RSS from GNU time. Titles and texts are drawn "
+                "from a Zipf-skewed vocabulary, so some words are in thousands of items. One run per size.", "",
+                "| items | seconds | CPU seconds | peak RSS MiB |", "|---|---|---|---|"]
+        for p in sc["points"]:
+            out.append(f"| {p['items']:,} | {p['seconds']:.2f} | {p['cpu_seconds']:.2f} | {p['peak_rss_mib']:.1f} |"
+                       + (" timed out |" if p["timed_out"] else ""))
     out += ["", "The raw runs are in [benchmarks.json](benchmarks.json).", ""]
     return "\n".join(out)
 
@@ -288,6 +314,19 @@ def main():
     if "delivery" in only:
         counts = [int(x) for x in args.subscribers.split(",")]
         r["delivery"] = delivery_throughput.measure(counts, 4, args.runs, binary, True, args.baseline, (10000,))
+    if "scale" in only:
+        sizes = "1000,10000,50000,100000"
+        r["scale"] = {"sizes": sizes, "commit": r["machine"]["commit"], "date": r["date"],
+                      "points": [publish_scale.measure(int(n), binary, 120) for n in sizes.split(",")]}
+    previous = os.path.join(args.out, "benchmarks.json")
+    if only != set(STAGES) and os.path.exists(previous):
+        # A partial run keeps the other stages' last figures.
+        old = json.load(open(previous))
+        for stage in STAGES:
+            if stage not in only and stage in old:
+                r[stage] = old[stage]
+                r.setdefault("earlier", {})[stage] = old.get("earlier", {}).get(
+                    stage, f"commit {old['machine']['commit']} on {old['date']}")
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "benchmarks.json"), "w") as f:
         json.dump(r, f, indent=1)

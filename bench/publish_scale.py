@@ -25,6 +25,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
+# At the default fetch.max_items_per_fetch, so every item is stored.
 PER_FEED = 500
 VOCABULARY = 5000
 

@@ -142,6 +142,14 @@ pub enum Command {
         json: bool,
         files: Vec<PathBuf>,
     },
+    /// Group the items of a JSON-lines file into stories, as publish does.
+    /// Each line: {"id","title","text","link","source","published"}.
+    Cluster {
+        /// One JSON line per item ({"id","story"}) instead of readable text.
+        #[arg(long)]
+        json: bool,
+        file: PathBuf,
+    },
     /// Section (tech, business, other) of text files.
     Classify {
         /// One JSON line per file instead of readable text.
@@ -202,6 +210,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Classify { files, json } => {
             return measured(crate::measure::classify(files, Output::from(*json)));
         }
+        Command::Cluster { file, json } => {
+            let items = crate::measure::read_cluster_items(file)?;
+            return measured(crate::measure::cluster(&items, Output::from(*json)));
+        }
         Command::ParseFeed {
             files,
             json,
@@ -260,6 +272,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Extract { .. }
         | Command::Summarize { .. }
         | Command::Classify { .. }
+        | Command::Cluster { .. }
         | Command::ParseFeed { .. } => {
             unreachable!("handled above")
         }
@@ -514,10 +527,17 @@ fn print_refresh(r: &pipeline::RefreshReport) {
             FeedOutcome::Fetched {
                 items,
                 new,
+                left_out,
                 repairs,
                 moved_to,
             } => {
                 println!("  ok       {:<28} {items} items, {new} new", f.name);
+                if *left_out > 0 {
+                    println!(
+                        "           {:<28} {left_out} older new item(s) left out (fetch.max_items_per_fetch)",
+                        ""
+                    );
+                }
                 if !repairs.is_empty() {
                     println!("           {:<28} repaired: {}", "", repairs.join(", "));
                 }
@@ -710,6 +730,15 @@ async fn cmd_feeds(app: &App) -> anyhow::Result<ExitCode> {
             fmt(f.last_new_item_at),
             fmt(f.last_fetch_at)
         );
+        if let Some(cut) = &f.cut {
+            println!(
+                "    {} older new item(s) left out on {} (more than fetch.max_items_per_fetch = {}); items published before {} are not taken",
+                cut.count,
+                fmt(Some(cut.at)),
+                app.config.fetch.max_items_per_fetch,
+                fmt(Some(cut.before))
+            );
+        }
         if let Some(e) = &f.last_error {
             println!("    last error: {e}");
         }

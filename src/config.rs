@@ -77,6 +77,8 @@ pub struct FetchSettings {
     pub concurrency: usize,
     /// At most this many requests to one host at a time.
     pub per_host: usize,
+    /// New items stored from one feed per fetch, newest first.
+    pub max_items_per_fetch: usize,
     /// Hosts (names or IPs) that may be fetched even though they resolve to
     /// private or local addresses. Configured feeds' own hosts are trusted anyway.
     pub allow_private_hosts: Vec<String>,
@@ -384,6 +386,7 @@ impl Default for FetchSettings {
             max_redirects: 5,
             concurrency: 16,
             per_host: 2,
+            max_items_per_fetch: 500,
             allow_private_hosts: Vec::new(),
             proxy: String::new(),
         }
@@ -628,6 +631,9 @@ impl Config {
         }
         if f.per_host == 0 {
             return err("fetch.per_host", "must be at least 1".into());
+        }
+        if f.max_items_per_fetch == 0 {
+            return err("fetch.max_items_per_fetch", "must be at least 1".into());
         }
         if f.timeout_secs == 0 || f.connect_timeout_secs == 0 {
             return err(

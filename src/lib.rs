@@ -1,7 +1,7 @@
 //! roundup: a weekly tech and business news digest by email.
 //!
 //! Stages, each a module with its own types: `feeds` (fetch, parse) →
-//! `extract` → `pick` → `summarize` → `assemble` → `render` → `deliver`, with
+//! `extract` → `pick` (with `cluster`) → `summarize` → `assemble` → `render` → `deliver`, with
 //! `store` as the record of truth and `pipeline` as the only place that
 //! chains them.
 
@@ -9,6 +9,7 @@ pub mod archive;
 pub mod assemble;
 pub mod check;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod deliver;
 pub mod domain;

@@ -218,3 +218,89 @@ pub fn parse_feeds(
         },
     )
 }
+
+/// One line of `roundup cluster`'s input.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ClusterItem {
+    pub id: Value,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub link: Option<String>,
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub published: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Reads the items, one JSON object a line; a line that is not one is
+/// named on stderr and left out (the scorer counts it a story of its own).
+pub fn read_cluster_items(path: &Path) -> anyhow::Result<Vec<ClusterItem>> {
+    use anyhow::Context;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut items = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<ClusterItem>(line) {
+            Ok(item) => items.push(item),
+            Err(e) => eprintln!("{}:{}: skipped: {e}", path.display(), n + 1),
+        }
+    }
+    Ok(items)
+}
+
+/// The stories publish would make of these items: the same text cleaning,
+/// canonical links and `cluster::stories`. Each item's story is named by
+/// the id of the story's first item.
+pub fn cluster(items: &[ClusterItem], format: Output) -> std::io::Result<()> {
+    use crate::cluster::{Report, shingles, stories};
+    let now = chrono::Utc::now();
+    let mut sources: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    let texts: Vec<String> = items
+        .iter()
+        .map(|i| crate::pipeline::prose(&i.text))
+        .collect();
+    let links: Vec<Option<String>> = items
+        .iter()
+        .map(|i| i.link.as_deref().map(crate::feeds::parse::canonical_link))
+        .collect();
+    let reports: Vec<Report<'_>> = items
+        .iter()
+        .enumerate()
+        .map(|(n, i)| {
+            let next = sources.len() as i64;
+            Report {
+                feed_id: *sources.entry(i.source.as_str()).or_insert(next),
+                title: &i.title,
+                text: &texts[n],
+                canonical_link: links[n].as_deref(),
+                published: i.published.unwrap_or(now),
+            }
+        })
+        .collect();
+    let shingled: Vec<Vec<u64>> = texts.iter().map(|t| shingles(t)).collect();
+    let groups = stories(&reports, &shingled);
+    let mut out = std::io::stdout().lock();
+    for group in &groups {
+        let story = &items[group[0]].id;
+        match format {
+            Output::Json => {
+                for &i in group {
+                    writeln!(out, "{}", json!({"id": items[i].id, "story": story}))?;
+                }
+            }
+            Output::Text => {
+                writeln!(out, "== {} item(s)", group.len())?;
+                for &i in group {
+                    writeln!(out, "  {} ({})", items[i].title, items[i].source)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -12,7 +12,7 @@ use crate::feeds::parse::{canonical_link, parse_feed};
 use crate::feeds::{FeedLocation, FeedSource};
 use crate::pick::{self, Candidate, Pick, RunnerUp, Steering};
 use crate::render::{Recipient, Renderer};
-use crate::store::{Store, StoredEdition, now_ts};
+use crate::store::{NewItem, Store, StoredEdition, now_ts};
 use crate::summarize::{Article, Budget, Extractive, Llm, Origin, Summarizer, Summary};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -182,6 +182,8 @@ pub enum FeedOutcome {
     Fetched {
         items: usize,
         new: usize,
+        /// New items not stored: the feed offered more than `fetch.max_items_per_fetch`.
+        left_out: usize,
         /// What had to be repaired for the feed to parse.
         repairs: Vec<&'static str>,
         /// New address after a permanent redirect.
@@ -378,43 +380,99 @@ async fn refresh_one(
         tracing::info!(feed = %src.name, repairs = %parsed.repairs.join(", "), "feed repaired before parsing");
     }
     let excerpt_words = app.config.summary.excerpt_words;
-    let mut new = 0;
-    for item in &parsed.items {
-        let text = extract::text_from_feed(item.content.as_deref(), item.summary.as_deref());
-        let source = if extract::word_count(&text) >= excerpt_words {
-            TextSource::Feed
-        } else {
-            TextSource::Excerpt
-        };
-        let canonical = item.link.as_deref().map(canonical_link);
-        // Undated entries count from when we first saw them; future dates are clamped to now.
-        let published = item.published.unwrap_or(now).min(now);
-        if app
-            .store
-            .insert_item(
-                src.id,
+    let keys: Vec<&str> = parsed.items.iter().map(|i| i.key.as_str()).collect();
+    let known = app.store.known_item_keys(&keys).await?;
+    let mut fresh: Vec<NewItem<'_>> = parsed
+        .items
+        .iter()
+        .filter(|item| !known.contains(item.key.as_str()))
+        .map(|item| {
+            let text = extract::text_from_feed(item.content.as_deref(), item.summary.as_deref());
+            let text_source = if extract::word_count(&text) >= excerpt_words {
+                TextSource::Feed
+            } else {
+                TextSource::Excerpt
+            };
+            NewItem {
                 item,
-                canonical.as_deref(),
-                published,
-                &text,
-                source,
-                ts,
-            )
-            .await?
-        {
-            new += 1;
+                canonical_link: item.link.as_deref().map(canonical_link),
+                // Undated entries count from when we first saw them; future dates are clamped to now.
+                published: item.published.unwrap_or(now).min(now),
+                article_text: text,
+                text_source,
+            }
+        })
+        .collect();
+    // What an earlier cut left out stays out, or a backlog would come in
+    // one fetch's worth at a time.
+    if let Some(before) = state.cut_before {
+        fresh.retain(|n| n.published >= before);
+    }
+    let max = app.config.fetch.max_items_per_fetch;
+    let cut = cut_to_newest(&mut fresh, max);
+    let new = app.store.insert_items(src.id, &fresh, ts).await?;
+    if let Some(cut) = &cut {
+        let recent = cut.since(now - chrono::Duration::days(app.config.pick.window_days));
+        if recent > 0 {
+            tracing::warn!(feed = %src.name, kept = fresh.len(), left_out = cut.count, within_window = recent,
+                "feed offered more new items than fetch.max_items_per_fetch ({max}); the oldest were left out");
+        } else {
+            tracing::info!(feed = %src.name, kept = fresh.len(), left_out = cut.count, oldest_kept = %cut.oldest_kept,
+                "feed offered more new items than fetch.max_items_per_fetch ({max}); older ones left out");
         }
     }
+    let left_out = cut.as_ref().map_or(0, |c| c.count);
     app.store
-        .record_fetch_success(src.id, Some(&validators), new, ts)
+        .record_fetch_success(
+            src.id,
+            Some(&validators),
+            new,
+            cut.as_ref().map(|c| (c.count, c.oldest_kept)),
+            ts,
+        )
         .await?;
-    tracing::info!(feed = %src.name, items = parsed.items.len(), new, "feed refreshed");
+    tracing::info!(feed = %src.name, items = parsed.items.len(), new, left_out, "feed refreshed");
     Ok(report(FeedOutcome::Fetched {
         items: parsed.items.len(),
         new,
+        left_out,
         repairs: parsed.repairs,
         moved_to,
     }))
+}
+
+/// The new items a fetch left out, newest first kept.
+#[derive(Debug, Clone, PartialEq)]
+struct Cut {
+    count: usize,
+    /// When the oldest kept item was published.
+    oldest_kept: DateTime<Utc>,
+    left_out: Vec<DateTime<Utc>>,
+}
+
+impl Cut {
+    /// How many of the items left out were published since `t`.
+    fn since(&self, t: DateTime<Utc>) -> usize {
+        self.left_out.iter().filter(|p| **p >= t).count()
+    }
+}
+
+/// Keeps the newest `max` items (ties in feed order) and says what went.
+/// A feed of tens of thousands of entries (an archive dump, or a hostile
+/// one) would otherwise be stored whole, and every edition built over it.
+fn cut_to_newest(items: &mut Vec<NewItem<'_>>, max: usize) -> Option<Cut> {
+    if items.len() <= max {
+        return None;
+    }
+    items.sort_by_key(|i| std::cmp::Reverse(i.published));
+    let left_out: Vec<DateTime<Utc>> = items.drain(max..).map(|i| i.published).collect();
+    Some(Cut {
+        count: left_out.len(),
+        oldest_kept: items
+            .last()
+            .map_or(DateTime::<Utc>::MIN_UTC, |i| i.published),
+        left_out,
+    })
 }
 
 /// One configured feed as `check-config` found it.
@@ -541,7 +599,7 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
         .into_iter()
         .filter_map(|(id, url)| by_feed.get(&url).map(|f| (id, *f)))
         .collect();
-    let items = app.store.edition_candidates(since).await?;
+    let mut items = app.store.edition_candidates(since).await?;
     let stored = app.store.steering().await?;
     let weight_of: HashMap<&str, f64> = stored
         .weights
@@ -563,8 +621,10 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
         .filter(|(c, _)| !items.iter().any(|it| it.canonical_link.as_ref() == Some(c)))
         .map(|(_, url)| url.clone())
         .collect();
+    // Each text moves into its candidate: a week of many thousand items is
+    // held once, not twice.
     let mut candidates: Vec<Candidate> = items
-        .iter()
+        .iter_mut()
         .filter_map(|it| {
             // Items of feeds the operator has since removed no longer count.
             let feed = feed_of.get(&it.feed_id)?;
@@ -580,7 +640,7 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
                 canonical_link: it.canonical_link.clone(),
                 published: it.published,
                 categories: it.categories.clone(),
-                text: prose(&it.article_text),
+                text: prose(&std::mem::take(&mut it.article_text)),
             })
         })
         .collect();
@@ -602,7 +662,7 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
     let mut wide = settings.clone();
     wide.per_section *= 3;
     wide.max_per_source = wide.per_section;
-    let shortlist = pick::pick(candidates.clone(), &wide, now, &sent, &steering).picks;
+    let shortlist = pick::pick(&candidates, &wide, now, &sent, &steering).picks;
     let pageless: HashSet<i64> = items
         .iter()
         .filter(|it| it.text_source == TextSource::Excerpt && !it.page_fetched && it.link.is_some())
@@ -617,7 +677,7 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
     }
 
     let pick::Selection { picks, runners_up } =
-        pick::pick(candidates, settings, now, &sent, &steering);
+        pick::pick(&candidates, settings, now, &sent, &steering);
     let budget = Budget {
         sentences: app.config.summary.sentences,
         max_words: Some(app.config.summary.max_words),
@@ -677,7 +737,7 @@ fn log_origins(summaries: &[Summary]) {
 
 /// The text stories are judged and summarized by: the article's prose without
 /// clutter, or the text as it is when cleaning leaves nothing (a one-line excerpt).
-fn prose(text: &str) -> String {
+pub(crate) fn prose(text: &str) -> String {
     let cleaned = clean::for_summary(text);
     if cleaned.trim().is_empty() {
         text.to_string()

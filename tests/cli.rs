@@ -14,6 +14,33 @@ fn lines(o: &Output) -> Vec<serde_json::Value> {
 }
 
 #[test]
+fn cluster_names_one_story_per_group_and_skips_bad_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let lines_in = [
+        r#"{"id": 1, "title": "Kestrel unveils K9 laptop chip with twice the battery life", "text": "", "link": "https://a.example/k9?utm_source=rss", "source": "A", "published": "2026-11-20T10:00:00Z"}"#,
+        r#"{"id": "two", "title": "K9 chip: a closer look", "text": "", "link": "https://a.example/k9", "source": "B", "published": "2026-11-20T12:00:00Z"}"#,
+        "not json",
+        r#"{"id": 3, "title": "Local team wins the cup", "text": "", "link": "https://c.example/cup", "source": "C", "published": "2026-11-21T09:00:00Z"}"#,
+    ];
+    std::fs::write(d.join("week.jsonl"), lines_in.join("\n")).unwrap();
+    let o = roundup(&["cluster", "--json", "week.jsonl"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("week.jsonl:3: skipped"));
+    let story = |id: serde_json::Value| {
+        lines(&o)
+            .into_iter()
+            .find(|l| l["id"] == id)
+            .unwrap_or_else(|| panic!("no line for {id}"))["story"]
+            .clone()
+    };
+    // One canonical link (the tracking parameter dropped) is one story.
+    assert_eq!(story(1.into()), story("two".into()));
+    assert_ne!(story(1.into()), story(3.into()));
+    assert_eq!(lines(&o).len(), 3);
+}
+
+#[test]
 fn measuring_commands_answer_one_json_line_per_file_even_for_bad_files() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();

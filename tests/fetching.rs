@@ -493,3 +493,84 @@ async fn feeds_and_pages_share_the_per_host_allowance() {
     assert!(most <= 2, "{most} requests reached one host at once");
     assert!(most >= 1);
 }
+
+#[tokio::test]
+async fn a_feed_stores_only_its_newest_items_and_its_backlog_stays_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let now = Utc::now();
+    let item = |n: i64| {
+        let when = (now - chrono::Duration::hours(n)).to_rfc2822();
+        format!(
+            "<item><title>Story {n}</title><guid>g{n}</guid><link>https://example.com/{n}</link><pubDate>{when}</pubDate></item>"
+        )
+    };
+    // Oldest first in the file: the dates decide, not the order.
+    let write = |hours: &[i64]| {
+        let items: String = hours.iter().map(|&n| item(n)).collect();
+        std::fs::write(
+            tmp.path().join("feed.xml"),
+            format!(r#"<rss version="2.0"><channel><title>t</title>{items}</channel></rss>"#),
+        )
+        .unwrap();
+    };
+    write(&[60, 50, 40, 30, 20, 10]);
+    let text = format!(
+        "[database]\nurl = \"sqlite://{}\"\n[fetch]\nmax_items_per_fetch = 2\n[[feeds]]\nname = \"f\"\nurl = \"feed.xml\"\n",
+        tmp.path().join("t.db").display()
+    );
+    let config = Config::from_toml(&text, &tmp.path().join("c.toml"), &[]).unwrap();
+    let app = App::new(config).await.unwrap();
+
+    let r = pipeline::refresh(&app, now).await.unwrap();
+    match outcome(&r, "f") {
+        FeedOutcome::Fetched {
+            items: 6,
+            new: 2,
+            left_out: 4,
+            ..
+        } => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(stored_titles(&app).await, ["Story 10", "Story 20"]);
+    let cut = app.store.feed_statuses().await.unwrap()[0].cut.unwrap();
+    assert_eq!(cut.count, 4);
+
+    // The next fetch takes a newer item, but not the backlog the first one cut.
+    write(&[60, 50, 40, 30, 20, 10, 1]);
+    let r = pipeline::refresh(&app, now + chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    match outcome(&r, "f") {
+        FeedOutcome::Fetched {
+            new: 1,
+            left_out: 0,
+            ..
+        } => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        stored_titles(&app).await,
+        ["Story 1", "Story 10", "Story 20"]
+    );
+    // The cut is still shown.
+    assert_eq!(
+        app.store.feed_statuses().await.unwrap()[0]
+            .cut
+            .map(|c| c.count),
+        Some(4)
+    );
+}
+
+async fn stored_titles(app: &App) -> Vec<String> {
+    let since = Utc::now() - chrono::Duration::days(30);
+    let mut t: Vec<String> = app
+        .store
+        .items_since(since)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    t.sort();
+    t
+}

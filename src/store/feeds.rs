@@ -11,6 +11,8 @@ pub struct FeedState {
     pub next_check_at: Option<DateTime<Utc>>,
     pub disabled: bool,
     pub last_error: Option<String>,
+    /// Items published before this are not taken: an earlier fetch cut them.
+    pub cut_before: Option<DateTime<Utc>>,
 }
 
 /// What `roundup feeds` shows for one feed.
@@ -30,6 +32,16 @@ pub struct FeedStatus {
     pub last_new_item_at: Option<DateTime<Utc>>,
     pub next_check_at: Option<DateTime<Utc>>,
     pub item_count: i64,
+    /// The last fetch that left new items out (`fetch.max_items_per_fetch`):
+    /// when, how many, and the publication time before which none are taken.
+    pub cut: Option<FeedCut>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeedCut {
+    pub at: DateTime<Utc>,
+    pub count: i64,
+    pub before: DateTime<Utc>,
 }
 
 /// A feed's state in one word, from its stored health columns.
@@ -83,11 +95,12 @@ impl Store {
             Option<i64>,
             i64,
             Option<String>,
+            Option<i64>,
         );
         let row: Row = sqlx::query_as(self.sql(
             "INSERT INTO feeds (url, name) VALUES (?, ?)
              ON CONFLICT (url) DO UPDATE SET name = excluded.name
-             RETURNING id, etag, last_modified, fetch_url, next_check_at, disabled, last_error",
+             RETURNING id, etag, last_modified, fetch_url, next_check_at, disabled, last_error, cut_before",
         ))
         .bind(url)
         .bind(name)
@@ -103,6 +116,7 @@ impl Store {
             next_check_at: row.4.map(from_ts),
             disabled: row.5 != 0,
             last_error: row.6,
+            cut_before: row.7.map(from_ts),
         })
     }
 
@@ -156,12 +170,16 @@ impl Store {
         feed_id: i64,
         validators: Option<&Validators>,
         new_items: usize,
+        cut: Option<(usize, DateTime<Utc>)>,
         now: i64,
     ) -> anyhow::Result<()> {
         sqlx::query(self.sql("UPDATE feeds SET consecutive_errors = 0, last_error = NULL, last_fetch_at = ?1, last_success_at = ?1,
                  etag = COALESCE(?2, etag), last_modified = COALESCE(?3, last_modified),
                  last_new_item_at = CASE WHEN ?4 > 0 THEN ?1 ELSE last_new_item_at END,
-                 next_check_at = NULL, last_status = 'ok', failing_since = NULL
+                 next_check_at = NULL, last_status = 'ok', failing_since = NULL,
+                 cut_at = CASE WHEN ?6 > 0 THEN ?1 ELSE cut_at END,
+                 cut_count = CASE WHEN ?6 > 0 THEN ?6 ELSE cut_count END,
+                 cut_before = CASE WHEN ?6 > 0 THEN ?7 ELSE cut_before END
              WHERE id = ?5"),
         )
         .bind(now)
@@ -169,6 +187,8 @@ impl Store {
         .bind(validators.and_then(|v| v.last_modified.clone()))
         .bind(new_items as i64)
         .bind(feed_id)
+        .bind(cut.map_or(0, |c| c.0 as i64))
+        .bind(cut.map(|c| c.1.timestamp()))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -214,6 +234,24 @@ impl Store {
     }
 
     pub async fn feed_statuses(&self) -> anyhow::Result<Vec<FeedStatus>> {
+        // Apart from the health columns: a tuple row has at most 16.
+        let cuts: Vec<(i64, i64, i64, i64)> = sqlx::query_as(self.sql(
+            "SELECT id, cut_at, cut_count, cut_before FROM feeds
+             WHERE cut_at IS NOT NULL AND cut_before IS NOT NULL",
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        let cuts: std::collections::HashMap<i64, FeedCut> = cuts
+            .into_iter()
+            .map(|(id, at, count, before)| {
+                let cut = FeedCut {
+                    at: from_ts(at),
+                    count,
+                    before: from_ts(before),
+                };
+                (id, cut)
+            })
+            .collect();
         type Row = (
             i64,
             String,
@@ -254,6 +292,7 @@ impl Store {
                 last_status: r.11,
                 disabled: r.12 != 0,
                 failing_since: r.13.map(from_ts),
+                cut: cuts.get(&r.0).copied(),
             })
             .collect())
     }

@@ -21,6 +21,16 @@ pub struct StoredItem {
     pub page_fetched: bool,
 }
 
+/// A parsed feed item with what the refresh worked out for it.
+#[derive(Debug, Clone)]
+pub struct NewItem<'a> {
+    pub item: &'a FeedItem,
+    pub canonical_link: Option<String>,
+    pub published: DateTime<Utc>,
+    pub article_text: String,
+    pub text_source: TextSource,
+}
+
 type ItemRow = (
     i64,
     i64,
@@ -54,46 +64,66 @@ fn to_item(r: ItemRow) -> StoredItem {
 }
 
 impl Store {
-    /// Stores an item unless its key is known. Returns whether it was new.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn insert_item(
+    /// Which of these item keys are stored already.
+    pub async fn known_item_keys(&self, keys: &[&str]) -> anyhow::Result<HashSet<String>> {
+        let mut known = HashSet::new();
+        // Well under either database's limit on bound parameters.
+        for chunk in keys.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let mut q = sqlx::query_as::<_, (String,)>(self.sql_owned(format!(
+                "SELECT item_key FROM items WHERE item_key IN ({marks})"
+            )));
+            for k in chunk {
+                q = q.bind(*k);
+            }
+            known.extend(q.fetch_all(&self.pool).await?.into_iter().map(|r| r.0));
+        }
+        Ok(known)
+    }
+
+    /// Stores one feed's new items in one transaction, skipping any key
+    /// stored meanwhile. Returns how many were stored.
+    pub async fn insert_items(
         &self,
         feed_id: i64,
-        item: &FeedItem,
-        canonical_link: Option<&str>,
-        published: DateTime<Utc>,
-        article_text: &str,
-        text_source: TextSource,
+        items: &[NewItem<'_>],
         now: i64,
-    ) -> anyhow::Result<bool> {
-        let done = sqlx::query(self.sql("INSERT INTO items (feed_id, item_key, title, link, canonical_link, published_at, fetched_at, author,
-                                categories, summary, content, article_text, text_source)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (item_key) DO NOTHING"),
-        )
-        .bind(feed_id)
-        .bind(item.key.as_str())
-        .bind(&item.title)
-        .bind(&item.link)
-        .bind(canonical_link)
-        .bind(published.timestamp())
-        .bind(now)
-        .bind(&item.author)
-        .bind(serde_json::to_string(&item.categories)?)
-        .bind(&item.summary)
-        .bind(&item.content)
-        .bind(article_text)
-        .bind(text_source.as_str())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+    ) -> anyhow::Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let mut stored = 0;
+        for new in items {
+            let item = new.item;
+            let done = sqlx::query(self.sql("INSERT INTO items (feed_id, item_key, title, link, canonical_link, published_at, fetched_at, author,
+                                    categories, summary, content, article_text, text_source)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (item_key) DO NOTHING"),
+            )
+            .bind(feed_id)
+            .bind(item.key.as_str())
+            .bind(&item.title)
+            .bind(&item.link)
+            .bind(new.canonical_link.as_deref())
+            .bind(new.published.timestamp())
+            .bind(now)
+            .bind(&item.author)
+            .bind(serde_json::to_string(&item.categories)?)
+            .bind(&item.summary)
+            .bind(&item.content)
+            .bind(&new.article_text)
+            .bind(new.text_source.as_str())
+            .execute(&mut *tx)
+            .await?;
+            stored += done.rows_affected() as usize;
+        }
+        tx.commit().await?;
+        Ok(stored)
     }
 
     /// Items published since `since`, newest first.
     pub async fn items_since(&self, since: DateTime<Utc>) -> anyhow::Result<Vec<StoredItem>> {
         // ITEM_COLUMNS is a constant: nothing from outside reaches this SQL.
         let rows: Vec<ItemRow> = sqlx::query_as(self.sql_owned(format!(
-            "SELECT {ITEM_COLUMNS} FROM items WHERE published_at >= ? ORDER BY published_at DESC, id"
+            "SELECT {ITEM_COLUMNS} FROM items WHERE published_at >= ? ORDER BY published_at DESC, title, link, feed_id, id"
         )))
         .bind(since.timestamp())
         .fetch_all(&self.pool)
@@ -102,7 +132,10 @@ impl Store {
     }
 
     /// What an edition may be built from: items published since `since`, and
-    /// items an editor pinned whatever their age.
+    /// items an editor pinned whatever their age. Newest first, then by what
+    /// the items say, then by feed (in the config's order): the same feeds
+    /// give the same order, and the same edition, however the concurrent
+    /// fetches that stored them interleaved.
     pub async fn edition_candidates(
         &self,
         since: DateTime<Utc>,
@@ -111,7 +144,7 @@ impl Store {
         let rows: Vec<ItemRow> = sqlx::query_as(self.sql_owned(format!(
             "SELECT {ITEM_COLUMNS} FROM items WHERE published_at >= ?
              OR canonical_link IN (SELECT canonical_link FROM pins WHERE used_in IS NULL)
-             ORDER BY published_at DESC, id"
+             ORDER BY published_at DESC, title, link, feed_id, id"
         )))
         .bind(since.timestamp())
         .fetch_all(&self.pool)

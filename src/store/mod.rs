@@ -12,8 +12,8 @@ mod steering;
 mod subscribers;
 
 pub use editions::StoredEdition;
-pub use feeds::{FeedHealth, FeedState, FeedStatus};
-pub use items::StoredItem;
+pub use feeds::{FeedCut, FeedHealth, FeedState, FeedStatus};
+pub use items::{NewItem, StoredItem};
 pub use ledger::{Claimed, DeliveryCounts, FailedDelivery, Failure, HeldLeases, Pause, SentRow};
 pub(crate) use open::redact_in;
 pub use open::{DatabaseState, redact_url};
@@ -78,6 +78,11 @@ macro_rules! migrations {
                 6,
                 "mailboxes",
                 include_str!(concat!("../../migrations/", $dir, "/0006_mailboxes.sql")),
+            ),
+            (
+                7,
+                "feed_cut",
+                include_str!(concat!("../../migrations/", $dir, "/0007_feed_cut.sql")),
             ),
         ]
     };
