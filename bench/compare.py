@@ -334,7 +334,8 @@ def main():
 
 
 def write(r, args):
-    if "delivery" in r:
+    # Kept figures keep their plot.
+    if "delivery" in r and "delivery" not in r.get("earlier", {}):
         plot(r["delivery"], os.path.join(args.out, "benchmarks-delivery.png"))
     with open(os.path.join(args.out, "BENCHMARKS.md"), "w") as f:
         f.write(report(r, args))
