@@ -251,6 +251,7 @@ mod tests {
                         link: Some("https://example.com/a?x=1&y=2".into()),
                         source: "Example".into(),
                         also: vec![],
+                        sources: vec![],
                         summary: vec!["It happened.".into()],
                         reading_minutes: 2,
                     }],

@@ -12,6 +12,10 @@ pub struct Story {
     pub link: Option<String>,
     pub source: String,
     pub also: Vec<AlsoCovered>,
+    /// Every other item merged into the story, from the same feed too
+    /// (empty in editions stored before it was kept).
+    #[serde(default)]
+    pub sources: Vec<AlsoCovered>,
     pub summary: Vec<String>,
     pub reading_minutes: u32,
 }
@@ -88,6 +92,7 @@ pub fn assemble(
                     link: s.pick.candidate.link.clone(),
                     source: s.pick.candidate.source_name.clone(),
                     also: s.pick.also.iter().map(AlsoCovered::from).collect(),
+                    sources: s.pick.members.iter().map(AlsoCovered::from).collect(),
                     summary: s.summary.clone(),
                     reading_minutes: reading_minutes(s.word_count, words_per_minute),
                 })

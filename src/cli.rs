@@ -68,8 +68,12 @@ pub enum Command {
         #[arg(long)]
         open: bool,
         /// Also print why each story was picked (its score parts) and the runners-up.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "json")]
         explain: bool,
+        /// Print the edition as one JSON object instead, writing no file:
+        /// {"edition","subject","sections":[{"section","stories":[{"title","link","sources":[{"name","link"}],"summary":[…]}]}]}.
+        #[arg(long, conflicts_with_all = ["out", "open"])]
+        json: bool,
     },
     /// Put a story (by its URL) into the next edition, whatever its score.
     Pin { url: String },
@@ -245,7 +249,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_refresh(&r);
             Ok(code(r.failures().next().is_some()))
         }
-        Command::Preview { out, open, explain } => cmd_preview(&app, now, out, open, explain).await,
+        Command::Preview {
+            out,
+            open,
+            explain,
+            json,
+        } => {
+            if json {
+                cmd_preview_json(&app, now).await
+            } else {
+                cmd_preview(&app, now, out, open, explain).await
+            }
+        }
         Command::Pin { url } => cmd_pin(&app, &url, true).await,
         Command::Unpin { url } => cmd_pin(&app, &url, false).await,
         Command::Block { target, source } => cmd_block(&app, &target, source, true).await,
@@ -617,6 +632,22 @@ async fn cmd_preview(
             eprintln!("warning: could not open a browser ({opener}: {e})");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The upcoming edition for editors' tools and the week scorer.
+async fn cmd_preview_json(
+    app: &App,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<ExitCode> {
+    let digest = crate::editor::upcoming(app, now).await?;
+    if digest.story_count() == 0 {
+        eprintln!(
+            "warning: no stories for {}: has `roundup refresh` run?",
+            digest.key
+        );
+    }
+    println!("{}", crate::editor::edition_json(&digest));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -22,6 +22,41 @@ pub async fn upcoming(app: &App, now: DateTime<Utc>) -> anyhow::Result<Digest> {
         .digest)
 }
 
+/// An edition as one JSON object: its stories by section, each with every
+/// other report merged into it and its summary sentences.
+pub fn edition_json(digest: &Digest) -> serde_json::Value {
+    let sections: Vec<serde_json::Value> = digest
+        .sections
+        .iter()
+        .map(|s| {
+            let stories: Vec<serde_json::Value> = s
+                .stories
+                .iter()
+                .map(|st| {
+                    // Editions stored before `sources` was kept have `also` alone.
+                    let sources = if st.sources.is_empty() {
+                        &st.also
+                    } else {
+                        &st.sources
+                    };
+                    serde_json::json!({
+                        "title": st.title,
+                        "link": st.link,
+                        "source": st.source,
+                        "sources": sources
+                            .iter()
+                            .map(|o| serde_json::json!({"name": o.name, "link": o.link}))
+                            .collect::<Vec<_>>(),
+                        "summary": st.summary,
+                    })
+                })
+                .collect();
+            serde_json::json!({"section": s.section.as_str(), "title": s.title, "stories": stories})
+        })
+        .collect();
+    serde_json::json!({"edition": digest.key, "subject": digest.subject, "sections": sections})
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct TestSent {
     pub edition: String,

@@ -50,6 +50,9 @@ pub struct Pick {
     pub pinned: bool,
     /// Other feeds that covered the same story.
     pub also: Vec<SourceRef>,
+    /// Every other item merged into the story, from the same feed too, in
+    /// candidate order.
+    pub members: Vec<SourceRef>,
     /// Every item merged into this story, the main one included.
     pub item_ids: Vec<i64>,
 }
@@ -205,6 +208,7 @@ struct Story<'a> {
     parts: ScoreParts,
     pinned: bool,
     also: Vec<SourceRef>,
+    members: Vec<SourceRef>,
     item_ids: Vec<i64>,
 }
 
@@ -218,6 +222,7 @@ impl Story<'_> {
             parts: self.parts,
             pinned: self.pinned,
             also: self.also.clone(),
+            members: self.members.clone(),
             item_ids: self.item_ids.clone(),
         }
     }
@@ -335,7 +340,15 @@ fn score_story<'a>(
             acc
         },
     );
+    let merged = (0..group.len())
+        .filter(|&i| i != main_idx)
+        .map(|i| SourceRef {
+            name: group[i].source_name.clone(),
+            link: group[i].link.clone(),
+        })
+        .collect();
     Some(Story {
+        members: merged,
         item_ids: group.iter().map(|c| c.item_id).collect(),
         main,
         position: members[main_idx],

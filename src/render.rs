@@ -480,6 +480,7 @@ mod tests {
                             name: "Other".into(),
                             link: None,
                         }],
+                        sources: vec![],
                         summary: vec!["Chip sales rose.".into(), "Everyone cheered.".into()],
                         reading_minutes: 3,
                     }],
@@ -492,6 +493,7 @@ mod tests {
                         link: None,
                         source: "Money".into(),
                         also: vec![],
+                        sources: vec![],
                         summary: vec!["Two banks merged.".into()],
                         reading_minutes: 1,
                     }],
@@ -536,6 +538,7 @@ mod tests {
                     link: Some(format!("https://outlet{j}.example.org/world/2026/11/20/story-{i}")),
                 })
                 .collect(),
+            sources: vec![],
             summary: vec![
                 "Harbor Bank agreed on Tuesday to buy regional lender Northgate Financial for $8.4 billion in cash and shares, creating the fifth-largest bank on the East Coast.".into(),
                 "Northgate shareholders will receive $42 a share, a 28% premium to the closing price.".into(),

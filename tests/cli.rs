@@ -112,6 +112,40 @@ fn measuring_commands_read_as_text_without_json() {
 }
 
 #[test]
+fn preview_json_is_the_upcoming_edition_in_one_object() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
+        &d.join("config"),
+    );
+    let refresh = roundup(&["refresh", "--config", "config/demo.toml"], d);
+    assert!(refresh.status.success());
+    let o = roundup(&["preview", "--json", "--config", "config/demo.toml"], d);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    assert!(v["edition"].as_str().unwrap().contains("-W"));
+    assert!(!v["subject"].as_str().unwrap().is_empty());
+    let sections = v["sections"].as_array().unwrap();
+    assert!(!sections.is_empty());
+    let mut merged = 0;
+    for s in sections {
+        assert!(["tech", "business"].contains(&s["section"].as_str().unwrap()));
+        for st in s["stories"].as_array().unwrap() {
+            assert!(!st["title"].as_str().unwrap().is_empty());
+            assert!(!st["summary"].as_array().unwrap().is_empty());
+            merged += st["sources"].as_array().unwrap().len();
+        }
+    }
+    assert!(
+        merged > 0,
+        "the demo has stories carried by several feeds: {v}"
+    );
+    // Nothing written, nothing recorded.
+    assert!(!d.join("outbox").exists() || emls(&d.join("outbox")).is_empty());
+}
+
+#[test]
 fn check_config_connects_and_reports_each_part() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();

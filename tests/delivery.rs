@@ -28,6 +28,7 @@ fn digest(key: &str) -> Digest {
                 link: Some("https://example.com/chips".into()),
                 source: "Example".into(),
                 also: vec![],
+                sources: vec![],
                 summary: vec!["Chip sales rose.".into()],
                 reading_minutes: 1,
             }],
