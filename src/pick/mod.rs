@@ -1,0 +1,585 @@
+//! The editor's judgment: classify each candidate into a section, merge items
+//! about the same story (`crate::cluster`), rank, and select the top stories
+//! per section. Pure: values in, values out. One file per job: `classify`,
+//! `rank` and `select`; this one holds the types and chains them.
+
+mod classify;
+mod rank;
+mod select;
+
+pub use classify::{classify, classify_explained, classify_text, topic_scores};
+
+use crate::cluster::{self, MIN_SHINGLES, Report};
+use crate::config::PickSettings;
+use crate::domain::Section;
+use chrono::{DateTime, Utc};
+use rank::{Story, score_story};
+use std::collections::HashSet;
+
+/// An article that could make the edition.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub item_id: i64,
+    pub feed_id: i64,
+    pub source_name: String,
+    pub source_weight: f64,
+    pub section_hint: Option<Section>,
+    pub title: String,
+    pub link: Option<String>,
+    pub canonical_link: Option<String>,
+    pub published: DateTime<Utc>,
+    pub categories: Vec<String>,
+    /// Clean article text (may be only an excerpt until the page is fetched).
+    pub text: String,
+}
+
+impl Candidate {
+    pub fn word_count(&self) -> usize {
+        self.text.split_whitespace().count()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRef {
+    pub name: String,
+    pub link: Option<String>,
+}
+
+/// A ranked story: picked for the edition, or a runner-up.
+#[derive(Debug, Clone)]
+pub struct Pick {
+    pub candidate: Candidate,
+    pub section: Section,
+    /// Why it is in that section, in words.
+    pub section_reason: String,
+    pub score: f64,
+    pub parts: ScoreParts,
+    /// An editor pinned it: it goes in whatever its score.
+    pub pinned: bool,
+    /// Other feeds that covered the same story.
+    pub also: Vec<SourceRef>,
+    /// Every other item merged into the story, from the same feed too, in
+    /// candidate order.
+    pub members: Vec<SourceRef>,
+    /// Every item merged into this story, the main one included.
+    pub item_ids: Vec<i64>,
+}
+
+/// The factors of a story's score, kept so an editor can see why it ranks
+/// where it does: score = weight × (0.3 + recency) × coverage × quality × penalty.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreParts {
+    /// The highest source weight among the story's feeds.
+    pub weight: f64,
+    /// exp(-age / 96 h), from the newest report.
+    pub recency: f64,
+    pub age_hours: f64,
+    /// 1 + 0.6 per extra feed.
+    pub coverage: f64,
+    pub sources: usize,
+    /// 0.5 to 1.0 by the main report's length (full marks at 150 words).
+    pub quality: f64,
+    pub words: usize,
+    /// 1.0, or less for clickbait, deals and press releases.
+    pub penalty: f64,
+}
+
+/// What editors asked of the next edition.
+#[derive(Debug, Clone, Default)]
+pub struct Steering {
+    /// Canonical links that must appear (outside the window and novelty rules too).
+    pub pinned: HashSet<String>,
+    /// Canonical links that must not appear. A block beats a pin.
+    pub blocked_items: HashSet<String>,
+    /// Feeds none of whose items may appear.
+    pub blocked_feeds: HashSet<i64>,
+}
+
+impl Steering {
+    fn blocks(&self, c: &Candidate) -> bool {
+        self.blocked_feeds.contains(&c.feed_id)
+            || c.canonical_link
+                .as_ref()
+                .is_some_and(|l| self.blocked_items.contains(l))
+    }
+
+    fn pins(&self, c: &Candidate) -> bool {
+        c.canonical_link
+            .as_ref()
+            .is_some_and(|l| self.pinned.contains(l))
+    }
+}
+
+/// The edition's stories and, per section, the best of the rest.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub picks: Vec<Pick>,
+    pub runners_up: Vec<RunnerUp>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunnerUp {
+    pub pick: Pick,
+    /// Why it was left out, in words.
+    pub why: String,
+}
+
+/// Stories earlier editions carried, as the novelty rule compares them: by
+/// canonical link, and by text, so that a story re-published under a new
+/// GUID, an edited title or even a new URL is still recognised.
+#[derive(Debug, Clone, Default)]
+pub struct Sent {
+    links: HashSet<String>,
+    texts: Vec<Vec<u64>>,
+}
+
+impl Sent {
+    pub fn new<'a>(links: HashSet<String>, texts: impl IntoIterator<Item = &'a str>) -> Self {
+        Self {
+            links,
+            texts: texts
+                .into_iter()
+                .map(cluster::shingles)
+                .filter(|s| s.len() >= MIN_SHINGLES)
+                .collect(),
+        }
+    }
+
+    fn carried(&self, c: &Candidate, text: &[u64]) -> bool {
+        c.canonical_link
+            .as_ref()
+            .is_some_and(|l| self.links.contains(l))
+            || self.texts.iter().any(|t| cluster::same_text(t, text))
+    }
+}
+
+/// Ranks and selects. Stories in `sent` never return, unless an editor pins one.
+pub fn pick(
+    candidates: &[Candidate],
+    settings: &PickSettings,
+    now: DateTime<Utc>,
+    sent: &Sent,
+    steering: &Steering,
+) -> Selection {
+    let window_start = now - chrono::Duration::days(settings.window_days);
+    // Shingled once: for the check against what was sent, then for clustering.
+    let (fresh, texts): (Vec<&Candidate>, Vec<Vec<u64>>) = candidates
+        .iter()
+        .filter(|c| !steering.blocks(c) && !c.title.trim().is_empty())
+        .map(|c| (c, cluster::shingles(&c.text)))
+        .filter(|(c, text)| {
+            steering.pins(c)
+                || c.published >= window_start
+                    && c.published <= now + chrono::Duration::hours(1)
+                    && !sent.carried(c, text)
+        })
+        .unzip();
+    let reports: Vec<Report<'_>> = fresh
+        .iter()
+        .map(|c| Report {
+            feed_id: c.feed_id,
+            title: &c.title,
+            text: &c.text,
+            canonical_link: c.canonical_link.as_deref(),
+            published: c.published,
+        })
+        .collect();
+    let groups = cluster::stories(&reports, &texts);
+    drop((reports, texts));
+    let mut stories: Vec<Story<'_>> = groups
+        .into_iter()
+        .filter_map(|group| score_story(&group, &fresh, now, steering))
+        .collect();
+    // Ties go by place in the candidates, never by database id: ids follow
+    // the order concurrent fetches happened to store items in.
+    stories.sort_by(|a, b| {
+        b.pinned
+            .cmp(&a.pinned)
+            .then(b.score.total_cmp(&a.score))
+            .then(a.position.cmp(&b.position))
+    });
+    select::select(&stories, settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rank::penalty;
+    use super::*;
+    use chrono::TimeZone;
+
+    fn cand(id: i64, feed: i64, title: &str, hours_old: i64, link: &str) -> Candidate {
+        let now = Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap();
+        Candidate {
+            item_id: id,
+            feed_id: feed,
+            source_name: format!("Feed {feed}"),
+            source_weight: 1.0,
+            section_hint: Some(Section::Tech),
+            title: title.into(),
+            link: Some(link.into()),
+            canonical_link: Some(link.into()),
+            published: now - chrono::Duration::hours(hours_old),
+            categories: vec![],
+            text: "Some words here. ".repeat(40),
+        }
+    }
+
+    /// The picks alone, with no editor steering.
+    fn picks_of(
+        items: Vec<Candidate>,
+        settings: &PickSettings,
+        now: DateTime<Utc>,
+        sent: &HashSet<String>,
+    ) -> Vec<Pick> {
+        let sent = Sent::new(sent.clone(), []);
+        pick(&items, settings, now, &sent, &Steering::default()).picks
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn coverage_by_three_feeds_outranks_a_single_source() {
+        let items = vec![
+            cand(
+                1,
+                1,
+                "Lonely scoop about a database release",
+                10,
+                "https://a/1",
+            ),
+            cand(
+                2,
+                1,
+                "Chip maker unveils faster laptop processor line",
+                10,
+                "https://a/2",
+            ),
+            cand(
+                3,
+                2,
+                "Chip maker unveils faster laptop processor line today",
+                10,
+                "https://b/2",
+            ),
+            cand(
+                4,
+                3,
+                "Chip maker unveils faster laptop processor",
+                10,
+                "https://c/2",
+            ),
+        ];
+        let picks = picks_of(items, &PickSettings::default(), now(), &HashSet::new());
+        assert!(picks[0].candidate.title.contains("processor"));
+        assert_eq!(picks[0].also.len(), 2);
+        assert_eq!(picks.len(), 2);
+    }
+
+    #[test]
+    fn stories_sharing_only_dates_and_common_words_stay_apart() {
+        let mut a = cand(
+            1,
+            1,
+            "Central bank holds rates and signals cuts",
+            5,
+            "https://a/1",
+        );
+        a.text = "The central bank kept its main rate at 4.25% on Thursday. In October inflation fell to 2.6% as The economy slowed in 2026.".into();
+        let mut b = cand(
+            2,
+            2,
+            "Office landlords sell buildings at steep discounts",
+            5,
+            "https://b/1",
+        );
+        b.text = "Owners of office buildings sold properties on Thursday. In October, The analysts at Keystone said prices fell in 2026.".into();
+        let picks = picks_of(vec![a, b], &PickSettings::default(), now(), &HashSet::new());
+        assert_eq!(picks.len(), 2);
+        assert!(picks.iter().all(|p| p.also.is_empty()));
+    }
+
+    #[test]
+    fn one_event_in_different_words_is_one_story() {
+        let mut a = cand(
+            1,
+            1,
+            "Harbor Bank agrees to buy Northgate in $8.4 billion deal",
+            5,
+            "https://a/1",
+        );
+        a.text = "Harbor Bank agreed on Tuesday to buy regional lender Northgate Financial for $8.4 billion. Northgate shareholders will receive $42 a share.".into();
+        let mut b = cand(
+            2,
+            2,
+            "Harbor and Northgate banks to merge",
+            6,
+            "https://b/1",
+        );
+        b.text = "Harbor Bank will buy Northgate Financial for $8.4 billion, the banks said, paying shareholders $42 a share.".into();
+        let picks = picks_of(vec![a, b], &PickSettings::default(), now(), &HashSet::new());
+        assert_eq!(picks.len(), 1);
+        assert_eq!(picks[0].also.len(), 1);
+    }
+
+    #[test]
+    fn old_and_already_sent_items_are_left_out() {
+        let items = vec![
+            cand(
+                1,
+                1,
+                "Too old to count for this week",
+                24 * 9,
+                "https://a/1",
+            ),
+            cand(2, 1, "Sent last week already", 5, "https://a/2"),
+        ];
+        let sent: HashSet<String> = ["https://a/2".to_string()].into();
+        assert!(picks_of(items, &PickSettings::default(), now(), &sent).is_empty());
+    }
+
+    #[test]
+    fn caps_per_section_and_per_source() {
+        let topics = [
+            "laptops",
+            "routers",
+            "browsers",
+            "satellites",
+            "compilers",
+            "databases",
+            "drones",
+            "sensors",
+            "batteries",
+            "keyboards",
+        ];
+        let items: Vec<Candidate> = (0..10)
+            .map(|i| {
+                cand(
+                    i,
+                    i % 2,
+                    &format!("Vendor ships new {} to customers", topics[i as usize]),
+                    i,
+                    &format!("https://x/{i}"),
+                )
+            })
+            .collect();
+        let s = PickSettings {
+            per_section: 3,
+            max_per_source: 2,
+            window_days: 7,
+        };
+        let picks = picks_of(items, &s, now(), &HashSet::new());
+        assert_eq!(picks.len(), 3);
+        assert!(picks.iter().filter(|p| p.candidate.feed_id == 0).count() <= 2);
+    }
+
+    fn small_sections() -> PickSettings {
+        PickSettings {
+            per_section: 1,
+            max_per_source: 1,
+            ..PickSettings::default()
+        }
+    }
+
+    fn tech(id: i64, feed: i64, title: &str, hours_old: i64) -> Candidate {
+        let mut c = cand(
+            id,
+            feed,
+            title,
+            hours_old,
+            &format!("https://example.com/{id}"),
+        );
+        c.section_hint = Some(Section::Tech);
+        c
+    }
+
+    #[test]
+    fn a_pinned_item_always_appears() {
+        // Weak, old, outside the window, already sent, and the section is full.
+        let strong = tech(1, 1, "Chip maker unveils a faster processor", 2);
+        let mut weak = tech(2, 2, "Minor update to a little-known text editor", 24 * 30);
+        weak.source_weight = 0.1;
+        let link = weak.canonical_link.clone().unwrap();
+        let steering = Steering {
+            pinned: HashSet::from([link.clone()]),
+            ..Steering::default()
+        };
+        let sent = Sent::new(HashSet::from([link]), []);
+        let s = pick(&[strong, weak], &small_sections(), now(), &sent, &steering);
+        let ids: Vec<i64> = s.picks.iter().map(|p| p.candidate.item_id).collect();
+        assert_eq!(ids, [2], "the pin takes the one slot");
+        assert!(s.picks[0].pinned);
+        assert!(s.runners_up[0].why.contains("pick.per_section"));
+    }
+
+    #[test]
+    fn a_pinned_story_outside_the_sections_still_goes_in() {
+        let mut c = cand(
+            1,
+            1,
+            "Local library extends its opening hours",
+            2,
+            "https://example.com/lib",
+        );
+        c.section_hint = None;
+        c.text = "The library will open on Sundays from next month.".into();
+        let steering = Steering {
+            pinned: HashSet::from(["https://example.com/lib".to_string()]),
+            ..Steering::default()
+        };
+        let s = pick(
+            &[c],
+            &PickSettings::default(),
+            now(),
+            &Sent::default(),
+            &steering,
+        );
+        assert_eq!(s.picks.len(), 1);
+        assert!(s.picks[0].section_reason.starts_with("pinned"));
+    }
+
+    #[test]
+    fn blocked_sources_and_items_never_appear() {
+        let items = vec![
+            tech(1, 1, "Chip maker unveils a faster processor", 2),
+            tech(2, 2, "Browser makers agree on passkey sync", 3),
+            tech(3, 3, "Satellite broadband reaches rural Europe", 4),
+        ];
+        let steering = Steering {
+            blocked_feeds: HashSet::from([1]),
+            blocked_items: HashSet::from(["https://example.com/3".to_string()]),
+            // A block beats a pin.
+            pinned: HashSet::from(["https://example.com/3".to_string()]),
+        };
+        let s = pick(
+            &items,
+            &PickSettings::default(),
+            now(),
+            &Sent::default(),
+            &steering,
+        );
+        let ids: Vec<i64> = s.picks.iter().map(|p| p.candidate.item_id).collect();
+        assert_eq!(ids, [2]);
+        assert!(s.runners_up.is_empty());
+    }
+
+    #[test]
+    fn runners_up_say_why_they_were_left_out() {
+        let items = vec![
+            tech(1, 1, "Chip maker unveils a faster processor", 2),
+            tech(2, 1, "Chip maker opens a new design centre", 3),
+            tech(3, 2, "Browser makers agree on passkey sync", 30),
+        ];
+        let settings = PickSettings {
+            per_section: 2,
+            max_per_source: 1,
+            ..PickSettings::default()
+        };
+        let s = pick(
+            &items,
+            &settings,
+            now(),
+            &Sent::default(),
+            &Steering::default(),
+        );
+        let ids: Vec<i64> = s.picks.iter().map(|p| p.candidate.item_id).collect();
+        assert_eq!(ids, [1, 3]);
+        assert_eq!(s.runners_up.len(), 1);
+        assert!(
+            s.runners_up[0].why.contains("pick.max_per_source"),
+            "{}",
+            s.runners_up[0].why
+        );
+        let parts = s.picks[0].parts;
+        let product =
+            parts.weight * (0.3 + parts.recency) * parts.coverage * parts.quality * parts.penalty;
+        assert!(
+            (product - s.picks[0].score).abs() < 1e-9,
+            "the parts explain the score"
+        );
+    }
+
+    const DEAL_TEXT: &str = "Harbor Bank agreed on Tuesday to buy regional lender Northgate Financial for $8.4 billion in cash and shares, creating the fifth-largest bank on the East Coast by deposits. Northgate shareholders will receive $42 a share, a 28% premium to the closing price on Monday. The deal needs approval from regulators and is expected to close in the second half of next year, the two banks said in a joint statement.";
+
+    #[test]
+    fn two_events_about_one_company_stay_two_stories() {
+        let mut sales = tech(1, 1, "Lumo sells 1 million phones in 18 days in India", 5);
+        sales.text = "Phone maker Lumo said on Friday it sold 1 million smartphones in India in just 18 days, a record for the company in the country. Lumo thanked its fans in India on Facebook and said demand for its budget models was strong.".into();
+        let mut shipments = tech(2, 2, "Lumo shipments leap 70% in the second quarter", 8);
+        shipments.text = "Lumo shipped 23.16 million smartphones in the second quarter, a 70% leap on the previous quarter, ending a collapse in sales that began last year. The company said its new models and stores in China drove the recovery.".into();
+        let picks = picks_of(
+            vec![sales, shipments],
+            &PickSettings::default(),
+            now(),
+            &HashSet::new(),
+        );
+        assert_eq!(
+            picks.len(),
+            2,
+            "{:?}",
+            picks.iter().map(|p| &p.candidate.title).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_republished_story_is_not_picked_twice() {
+        // New GUID, edited title, even a new URL: the text gives it away.
+        let mut again = tech(7, 1, "UPDATED: Harbor Bank to buy rival Northgate", 1);
+        again.link = Some("https://example.com/harbor-northgate-updated".into());
+        again.canonical_link = again.link.clone();
+        again.text = format!("{DEAL_TEXT} Shares of Northgate rose in early trading.");
+        let sent = Sent::new(
+            HashSet::from(["https://example.com/harbor".to_string()]),
+            [DEAL_TEXT],
+        );
+        let other = tech(8, 2, "Browser makers agree on passkey sync", 3);
+        let s = pick(
+            &[again, other],
+            &PickSettings::default(),
+            now(),
+            &sent,
+            &Steering::default(),
+        );
+        let ids: Vec<i64> = s.picks.iter().map(|p| p.candidate.item_id).collect();
+        assert_eq!(ids, [8]);
+    }
+
+    #[test]
+    fn copies_of_one_report_under_different_titles_are_one_story() {
+        let mut a = tech(1, 1, "Harbor Bank agrees Northgate takeover", 2);
+        a.text = DEAL_TEXT.into();
+        let mut b = tech(2, 2, "East Coast banking shake-up as lenders combine", 3);
+        b.link = Some("https://example.org/wire/88".into());
+        b.canonical_link = b.link.clone();
+        b.text = DEAL_TEXT.replace("Tuesday", "Tuesday morning");
+        let picks = picks_of(vec![a, b], &PickSettings::default(), now(), &HashSet::new());
+        assert_eq!(picks.len(), 1);
+        assert_eq!(picks[0].also.len(), 1);
+        assert_eq!(picks[0].parts.sources, 2);
+    }
+
+    #[test]
+    fn clickbait_paid_posts_deals_and_press_releases_rank_lower() {
+        let plain = penalty("Harbor Bank agrees to buy Northgate", DEAL_TEXT, &[]);
+        assert_eq!(plain, 1.0);
+        assert!(penalty("You won't believe what this bank did", DEAL_TEXT, &[]) < 0.5);
+        assert!(penalty("Harbor Bank's new card", DEAL_TEXT, &["Sponsored".into()]) < 0.5);
+        assert!(penalty("Laptop deal of the day: 40% off", DEAL_TEXT, &[]) < 0.5);
+        let release = format!("NEW YORK, Nov. 20, 2026 /PRNewswire/ -- {DEAL_TEXT}");
+        assert!(penalty("Harbor Bank announces agreement", &release, &[]) < 1.0);
+        // And it shows in the ranking: the paid post loses to a plain story.
+        let mut paid = tech(1, 1, "Sponsored: the future of laptop chips", 1);
+        paid.text = DEAL_TEXT.into();
+        let mut news = tech(2, 2, "Chip maker unveils a faster processor", 30);
+        news.text = "Kestrel Semiconductor unveiled its K9 processor for thin laptops on Tuesday, claiming it doubles battery life compared with last year's chip while running office software faster. Laptop makers will ship the first machines with it in February.".into();
+        news.canonical_link = Some("https://example.com/other".into());
+        let picks = picks_of(
+            vec![paid, news],
+            &PickSettings::default(),
+            now(),
+            &HashSet::new(),
+        );
+        assert_eq!(picks[0].candidate.item_id, 2);
+    }
+}

@@ -1,0 +1,197 @@
+//! A story's score: how widely it was covered, how recent and how substantial
+//! its main report is, less for clickbait, deals and press releases.
+
+use super::classify::{classify_group, topic_scores};
+use super::{Candidate, Pick, ScoreParts, SourceRef, Steering};
+use crate::domain::Section;
+use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+
+/// A ranked story before it is chosen: it borrows its main report, so a
+/// week of many thousand stories copies only the few that are kept.
+pub(super) struct Story<'a> {
+    pub(super) main: &'a Candidate,
+    /// The main report's place among the candidates.
+    pub(super) position: usize,
+    pub(super) section: Section,
+    pub(super) section_reason: String,
+    pub(super) score: f64,
+    pub(super) parts: ScoreParts,
+    pub(super) pinned: bool,
+    pub(super) also: Vec<SourceRef>,
+    pub(super) members: Vec<SourceRef>,
+    pub(super) item_ids: Vec<i64>,
+}
+
+impl Story<'_> {
+    pub(super) fn to_pick(&self) -> Pick {
+        Pick {
+            candidate: self.main.clone(),
+            section: self.section,
+            section_reason: self.section_reason.clone(),
+            score: self.score,
+            parts: self.parts,
+            pinned: self.pinned,
+            also: self.also.clone(),
+            members: self.members.clone(),
+            item_ids: self.item_ids.clone(),
+        }
+    }
+}
+
+/// `members`: the story's places in `candidates`, in ascending order.
+pub(super) fn score_story<'a>(
+    members: &[usize],
+    candidates: &[&'a Candidate],
+    now: DateTime<Utc>,
+    steering: &Steering,
+) -> Option<Story<'a>> {
+    let group: Vec<&Candidate> = members.iter().map(|&i| candidates[i]).collect();
+    let group = group.as_slice();
+    // The main source: the one with most text, then highest weight, then
+    // the first listed.
+    let main_idx = (0..group.len()).max_by(|&a, &b| {
+        let (x, y) = (&group[a], &group[b]);
+        x.word_count()
+            .min(400)
+            .cmp(&y.word_count().min(400))
+            .then(x.source_weight.total_cmp(&y.source_weight))
+            .then(b.cmp(&a))
+    })?;
+    let main = group[main_idx];
+    let pinned = group.iter().any(|c| steering.pins(c));
+    let (mut section, mut section_reason) = classify_group(main, group);
+    if section == Section::Other {
+        if !pinned {
+            return None;
+        }
+        // The editor wants it in: it goes where its text leans.
+        let scores = topic_scores(&format!("{}. {}", main.title, main.text));
+        section = if scores[1] > scores[0] {
+            Section::Business
+        } else {
+            Section::Tech
+        };
+        section_reason = format!("pinned; its text leans {}", section.as_str());
+    }
+    let sources: HashSet<i64> = group.iter().map(|c| c.feed_id).collect();
+    let newest = group
+        .iter()
+        .map(|c| c.published)
+        .max()
+        .unwrap_or(main.published);
+    let age_hours = (now - newest).num_minutes().max(0) as f64 / 60.0;
+    let words = main.word_count();
+    let parts = ScoreParts {
+        weight: group.iter().map(|c| c.source_weight).fold(0.0, f64::max),
+        recency: (-age_hours / 96.0).exp(),
+        age_hours,
+        coverage: 1.0 + 0.6 * (sources.len() as f64 - 1.0),
+        sources: sources.len(),
+        quality: 0.5 + 0.5 * (words as f64 / 150.0).min(1.0),
+        words,
+        penalty: penalty(&main.title, &main.text, &main.categories),
+    };
+    let score =
+        parts.weight * (0.3 + parts.recency) * parts.coverage * parts.quality * parts.penalty;
+    let also = group.iter().filter(|c| c.feed_id != main.feed_id).fold(
+        Vec::<SourceRef>::new(),
+        |mut acc, c| {
+            if !acc.iter().any(|s| s.name == c.source_name) {
+                acc.push(SourceRef {
+                    name: c.source_name.clone(),
+                    link: c.link.clone(),
+                });
+            }
+            acc
+        },
+    );
+    let merged = (0..group.len())
+        .filter(|&i| i != main_idx)
+        .map(|i| SourceRef {
+            name: group[i].source_name.clone(),
+            link: group[i].link.clone(),
+        })
+        .collect();
+    Some(Story {
+        members: merged,
+        item_ids: group.iter().map(|c| c.item_id).collect(),
+        main,
+        position: members[main_idx],
+        section,
+        section_reason,
+        score,
+        parts,
+        pinned,
+        also,
+    })
+}
+
+/// Clickbait, paid posts, deals and press-release boilerplate make poor lead
+/// stories: they keep a fraction of their score.
+pub(super) fn penalty(title: &str, text: &str, categories: &[String]) -> f64 {
+    let t = title.to_lowercase();
+    let opening: String = text.chars().take(300).collect::<String>().to_lowercase();
+    let mut p = 1.0;
+    const BAIT: &[&str] = &[
+        "you won't believe",
+        "this one trick",
+        "what happened next",
+        "shocking",
+        "must see",
+        "must-see",
+        "here's why",
+        "top 10",
+        "jaw-dropping",
+        "mind-blowing",
+    ];
+    if BAIT.iter().any(|b| t.contains(b)) {
+        p *= 0.3;
+    }
+    const PAID: &[&str] = &[
+        "sponsored",
+        "advertorial",
+        "partner content",
+        "paid post",
+        "promoted",
+    ];
+    let paid_category = categories.iter().any(|c| {
+        let c = c.to_lowercase();
+        PAID.iter().any(|w| c.contains(w))
+    });
+    if paid_category
+        || PAID.iter().any(|w| t.contains(w))
+        || opening.contains("this post is sponsored")
+        || opening.contains("in partnership with")
+        || opening.contains("paid partnership")
+    {
+        p *= 0.3;
+    }
+    const DEALS: &[&str] = &[
+        "best deals",
+        "deal of the day",
+        "% off",
+        "coupon",
+        "promo code",
+        "giveaway",
+        "black friday deal",
+        "lowest price",
+    ];
+    if DEALS.iter().any(|d| t.contains(d)) {
+        p *= 0.3;
+    }
+    let lower = text.to_lowercase();
+    let wire = [
+        "prnewswire",
+        "business wire",
+        "globe newswire",
+        "accesswire",
+    ];
+    if lower.contains("forward-looking statements")
+        || lower.contains("about the company") && lower.contains("media contact")
+        || wire.iter().any(|w| opening.contains(w))
+    {
+        p *= 0.5;
+    }
+    p
+}
