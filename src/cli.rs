@@ -159,6 +159,10 @@ pub enum Command {
         /// One JSON line per file instead of readable text.
         #[arg(long)]
         json: bool,
+        /// Also show the evidence: what decided, each topic's score, and the
+        /// lexicon terms behind them.
+        #[arg(long)]
+        explain: bool,
         files: Vec<PathBuf>,
     },
     /// Parse feed files and list their entries.
@@ -211,8 +215,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Output::from(*json),
             ));
         }
-        Command::Classify { files, json } => {
-            return measured(crate::measure::classify(files, Output::from(*json)));
+        Command::Classify {
+            files,
+            json,
+            explain,
+        } => {
+            return measured(crate::measure::classify(
+                files,
+                Output::from(*json),
+                *explain,
+            ));
         }
         Command::Cluster { file, json } => {
             let items = crate::measure::read_cluster_items(file)?;

@@ -179,11 +179,37 @@ fn looks_like_html(text: &str) -> bool {
     head.starts_with('<') && (head.contains("<html") || head.starts_with("<!doctype html"))
 }
 
-pub fn classify(paths: &[std::path::PathBuf], format: Output) -> std::io::Result<()> {
+/// With `explain`, each line also says what decided (`why`) and lists the
+/// lexicon terms behind the scores (`evidence`), largest part first.
+pub fn classify(
+    paths: &[std::path::PathBuf],
+    format: Output,
+    explain: bool,
+) -> std::io::Result<()> {
     each(paths, None, format, json!({}), |p, bytes| {
         let text = String::from_utf8_lossy(&bytes);
-        let section = pick::classify(None, &[], "", &text);
-        json!({"path": p.display().to_string(), "section": section.as_str()})
+        let (section, why) = pick::classify_explained(None, &[], "", &text);
+        let mut v = json!({"path": p.display().to_string(), "section": section.as_str()});
+        if explain {
+            // The text as classify_explained scores it.
+            let evidence = pick::evidence(&format!(". . {text}"));
+            v["why"] = json!(why);
+            v["evidence"] = match format {
+                Output::Json => json!(
+                    evidence
+                        .iter()
+                        .map(|e| json!({"topic": e.topic, "term": e.term, "weight": e.weight, "count": e.count}))
+                        .collect::<Vec<_>>()
+                ),
+                Output::Text => json!(
+                    evidence
+                        .iter()
+                        .map(|e| format!("{:<13} {} ×{} at {:.1}", e.topic, e.term, e.count, e.weight))
+                        .collect::<Vec<_>>()
+                ),
+            };
+        }
+        v
     })
 }
 

@@ -70,6 +70,16 @@ fn measuring_commands_answer_one_json_line_per_file_even_for_bad_files() {
     let l = lines(&roundup(&["classify", "--json", "a.txt", "missing.txt"], d));
     assert_eq!(l[0]["section"], "business");
     assert!(l[1].get("error").is_some());
+    assert!(l[0].get("evidence").is_none(), "the contract is unchanged");
+    let l = lines(&roundup(&["classify", "--json", "--explain", "a.txt"], d));
+    assert_eq!(l[0]["section"], "business");
+    assert!(l[0]["why"].as_str().unwrap().contains("business"));
+    let evidence = l[0]["evidence"].as_array().unwrap();
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e["topic"] == "business" && e["term"] == "bank")
+    );
 
     let l = lines(&roundup(
         &["extract", "--json", "p.html", "missing.html"],

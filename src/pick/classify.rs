@@ -132,9 +132,24 @@ pub fn topic_scores(text: &str) -> [f64; 5] {
     if words.is_empty() {
         return scores;
     }
+    each_match(&words, |t| {
+        scores[t.topic] += lexicons()[t.topic][t.position].1
+    });
+    let norm = (words.len() as f64).sqrt();
+    // The digest's own sections get the benefit of the doubt: a story about
+    // game consoles or film technology is tech unless sport or entertainment
+    // clearly dominate it.
+    for (class, s) in scores.iter_mut().enumerate() {
+        *s = *s / norm * if class < 2 { 1.0 } else { OTHER_TOPIC_DISCOUNT };
+    }
+    scores
+}
+
+/// Calls `visit` with the term that scores each word, per topic: the first
+/// matching term in lexicon order.
+fn each_match(words: &[String], mut visit: impl FnMut(TermRef)) {
     let index = lexicon_index();
-    // Per topic, the first matching term in lexicon order gives the weight.
-    let mut best: [Option<(usize, f64)>; 5] = [None; 5];
+    let mut best: [Option<TermRef>; 5] = [None; 5];
     let mut keys: Vec<&str> = Vec::with_capacity(6);
     for (i, w) in words.iter().enumerate() {
         let next = words.get(i + 1).map(String::as_str);
@@ -148,27 +163,53 @@ pub fn topic_scores(text: &str) -> [f64; 5] {
         best.fill(None);
         for key in &keys {
             for t in index.get(key).into_iter().flatten() {
-                let (term, weight) = lexicons()[t.topic][t.position];
-                let better = best[t.topic].is_none_or(|(pos, _)| t.position < pos);
+                let term = lexicons()[t.topic][t.position].0;
+                let better = best[t.topic].is_none_or(|b| t.position < b.position);
                 if better && term_matches(term, w, next) {
-                    best[t.topic] = Some((t.position, weight));
+                    best[t.topic] = Some(*t);
                 }
             }
         }
-        for (topic, b) in best.iter().enumerate() {
-            if let Some((_, weight)) = b {
-                scores[topic] += weight;
+        best.iter().flatten().for_each(|t| visit(*t));
+    }
+}
+
+/// One lexicon term's part in a text's score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evidence {
+    pub topic: &'static str,
+    pub term: &'static str,
+    pub weight: f64,
+    /// Words it matched.
+    pub count: usize,
+}
+
+/// The terms behind `topic_scores`, largest contribution first.
+pub fn evidence(text: &str) -> Vec<Evidence> {
+    let words = lower_words(text);
+    let mut counts: HashMap<(usize, usize), usize> = HashMap::new();
+    each_match(&words, |t| {
+        *counts.entry((t.topic, t.position)).or_default() += 1
+    });
+    let mut out: Vec<Evidence> = counts
+        .into_iter()
+        .map(|((topic, position), count)| {
+            let (term, weight) = lexicons()[topic][position];
+            Evidence {
+                topic: TOPICS[topic],
+                term,
+                weight,
+                count,
             }
-        }
-    }
-    let norm = (words.len() as f64).sqrt();
-    // The digest's own sections get the benefit of the doubt: a story about
-    // game consoles or film technology is tech unless sport or entertainment
-    // clearly dominate it.
-    for (class, s) in scores.iter_mut().enumerate() {
-        *s = *s / norm * if class < 2 { 1.0 } else { OTHER_TOPIC_DISCOUNT };
-    }
-    scores
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (b.weight * b.count as f64)
+            .total_cmp(&(a.weight * a.count as f64))
+            .then(a.topic.cmp(b.topic))
+            .then(a.term.cmp(b.term))
+    });
+    out
 }
 
 fn lower_words(text: &str) -> Vec<String> {

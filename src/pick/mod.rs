@@ -7,7 +7,7 @@ mod classify;
 mod rank;
 mod select;
 
-pub use classify::{classify, classify_explained, classify_text, topic_scores};
+pub use classify::{Evidence, classify, classify_explained, classify_text, evidence, topic_scores};
 
 use crate::cluster::{self, MIN_SHINGLES, Report};
 use crate::config::PickSettings;
