@@ -1,5 +1,5 @@
 //! Tech, business or other: the feed's hint, the item's categories, then a
-//! weighted lexicon (`data/lexicon.tsv`) over the text.
+//! weighted lexicon (`src/pick/lexicon.tsv`) over the text.
 
 use super::Candidate;
 use crate::domain::Section;
@@ -290,14 +290,14 @@ fn term_matches(term: &str, word: &str, next: Option<&str>) -> bool {
 /// 0.952 for any value from 0.85 to 0.925 (0.945 without the discount).
 const OTHER_TOPIC_DISCOUNT: f64 = 0.9;
 
-/// Each topic's terms and weights (in `TOPICS` order), as `data/lexicon.tsv` lists them.
+/// Each topic's terms and weights (in `TOPICS` order), as `src/pick/lexicon.tsv` lists them.
 type Lexicons = [Vec<(&'static str, f64)>; 5];
 
 fn lexicons() -> &'static Lexicons {
     static LEXICONS: std::sync::OnceLock<Lexicons> = std::sync::OnceLock::new();
     LEXICONS.get_or_init(|| {
-        parse_lexicon(include_str!("../../data/lexicon.tsv"))
-            .unwrap_or_else(|e| panic!("data/lexicon.tsv: {e}"))
+        parse_lexicon(include_str!("lexicon.tsv"))
+            .unwrap_or_else(|e| panic!("src/pick/lexicon.tsv: {e}"))
     })
 }
 
@@ -333,7 +333,7 @@ mod tests {
 
     #[test]
     fn the_shipped_lexicon_parses_with_terms_for_every_topic() {
-        let lex = parse_lexicon(include_str!("../../data/lexicon.tsv")).unwrap();
+        let lex = parse_lexicon(include_str!("lexicon.tsv")).unwrap();
         assert!(lex.iter().all(|terms| terms.len() > 50));
         assert!(parse_lexicon("tech\tchip").is_err());
         assert!(parse_lexicon("weather\train\t1.0").is_err());
