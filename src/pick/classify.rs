@@ -315,10 +315,10 @@ fn parse_lexicon(text: &'static str) -> Result<Lexicons, String> {
         let topic = TOPICS
             .iter()
             .position(|t| *t == topic)
-            .ok_or_else(|| format!("line {}: unknown topic {topic:?}", n + 1))?;
+            .ok_or_else(|| format!("line {}: unknown topic \"{topic}\"", n + 1))?;
         let weight: f64 = weight
             .parse()
-            .map_err(|_| format!("line {}: weight {weight:?} is not a number", n + 1))?;
+            .map_err(|_| format!("line {}: weight \"{weight}\" is not a number", n + 1))?;
         if term.is_empty() || term != term.to_lowercase() {
             return Err(format!("line {}: terms are lower-case words", n + 1));
         }
