@@ -188,7 +188,7 @@ pub fn classify(
 ) -> std::io::Result<()> {
     each(paths, None, format, json!({}), |p, bytes| {
         let text = String::from_utf8_lossy(&bytes);
-        let (section, why) = pick::classify_explained(None, &[], "", &text);
+        let (section, why) = pick::classify_explained(None, &[], None, "", &text);
         let mut v = json!({"path": p.display().to_string(), "section": section.as_str()});
         if explain {
             // The text as classify_explained scores it.

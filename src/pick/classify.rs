@@ -16,7 +16,8 @@ pub(super) fn classify_group(main: &Candidate, group: &[&Candidate]) -> (Section
     }
     let mut votes: HashMap<Section, (usize, String)> = HashMap::new();
     for c in group {
-        let (section, why) = classify_explained(None, &c.categories, &c.title, &c.text);
+        let (section, why) =
+            classify_explained(None, &c.categories, c.link.as_deref(), &c.title, &c.text);
         let v = votes.entry(section).or_insert((0, why));
         v.0 += 1;
     }
@@ -30,13 +31,14 @@ pub(super) fn classify_group(main: &Candidate, group: &[&Candidate]) -> (Section
 /// Tech, business or other, from (in order of strength) the feed's hint, the
 /// item's categories, and a weighted lexicon over the text.
 pub fn classify(hint: Option<Section>, categories: &[String], title: &str, text: &str) -> Section {
-    classify_explained(hint, categories, title, text).0
+    classify_explained(hint, categories, None, title, text).0
 }
 
 /// The section and, in words, what decided it.
 pub fn classify_explained(
     hint: Option<Section>,
     categories: &[String],
+    link: Option<&str>,
     title: &str,
     text: &str,
 ) -> (Section, String) {
@@ -48,6 +50,9 @@ pub fn classify_explained(
             return (s, format!("category \"{c}\""));
         }
     }
+    if let Some((s, segment)) = link.and_then(path_section) {
+        return (s, format!("its address is under /{segment}/"));
+    }
     let scores = topic_scores(&format!("{title}. {title}. {text}"));
     let section = section_of(&scores);
     let shown: Vec<String> = TOPICS
@@ -56,6 +61,20 @@ pub fn classify_explained(
         .map(|(t, s)| format!("{t} {s:.2}"))
         .collect();
     (section, format!("text: {}", shown.join(", ")))
+}
+
+/// A tech or business section named by the link's path (`/technology/`,
+/// `/business/`). Only these count: a story under `/world/` or `/us/` is as
+/// often about trade or industry as not.
+fn path_section(link: &str) -> Option<(Section, String)> {
+    let url = url::Url::parse(link).ok()?;
+    let segments: Vec<String> = url.path_segments()?.map(str::to_lowercase).collect();
+    // The last segment is the article's own slug.
+    let sections = &segments[..segments.len().saturating_sub(1)];
+    sections.iter().find_map(|seg| match category_section(seg) {
+        Some(s @ (Section::Tech | Section::Business)) => Some((s, seg.clone())),
+        _ => None,
+    })
 }
 
 fn category_section(c: &str) -> Option<Section> {
@@ -330,6 +349,23 @@ fn parse_lexicon(text: &'static str) -> Result<Lexicons, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tech_or_business_path_decides_but_other_paths_do_not() {
+        let text = "The match ended in a draw after extra time.";
+        let by = |link| classify_explained(None, &[], Some(link), "A headline", text);
+        let (s, why) = by("https://news.example.com/2026/01/technology/some-story-slug");
+        assert_eq!(s, Section::Tech);
+        assert!(why.contains("/technology/"), "{why}");
+        assert_eq!(
+            by("https://news.example.com/business/markets/x").0,
+            Section::Business
+        );
+        // /world/ says nothing; neither does a slug that happens to be a section word.
+        assert_eq!(by("https://news.example.com/world/x").0, Section::Other);
+        assert_eq!(by("https://news.example.com/tech").0, Section::Other);
+        assert_eq!(by("not a url").0, Section::Other);
+    }
 
     #[test]
     fn the_shipped_lexicon_parses_with_terms_for_every_topic() {
