@@ -414,20 +414,20 @@ async fn refresh_one(
     if let Some(cut) = &cut {
         let recent = cut.since(now - chrono::Duration::days(app.config.pick.window_days));
         if recent > 0 {
-            tracing::warn!(feed = %src.name, kept = fresh.len(), left_out = cut.count, within_window = recent,
+            tracing::warn!(feed = %src.name, kept = fresh.len(), left_out = cut.count(), within_window = recent,
                 "feed offered more new items than fetch.max_items_per_fetch ({max}); the oldest were left out");
         } else {
-            tracing::info!(feed = %src.name, kept = fresh.len(), left_out = cut.count, oldest_kept = %cut.oldest_kept,
+            tracing::info!(feed = %src.name, kept = fresh.len(), left_out = cut.count(), oldest_kept = %cut.oldest_kept,
                 "feed offered more new items than fetch.max_items_per_fetch ({max}); older ones left out");
         }
     }
-    let left_out = cut.as_ref().map_or(0, |c| c.count);
+    let left_out = cut.as_ref().map_or(0, Cut::count);
     app.store
         .record_fetch_success(
             src.id,
             Some(&validators),
             new,
-            cut.as_ref().map(|c| (c.count, c.oldest_kept)),
+            cut.as_ref().map(|c| (c.count(), c.oldest_kept)),
             ts,
         )
         .await?;
@@ -444,13 +444,16 @@ async fn refresh_one(
 /// The new items a fetch left out, newest first kept.
 #[derive(Debug, Clone, PartialEq)]
 struct Cut {
-    count: usize,
     /// When the oldest kept item was published.
     oldest_kept: DateTime<Utc>,
     left_out: Vec<DateTime<Utc>>,
 }
 
 impl Cut {
+    fn count(&self) -> usize {
+        self.left_out.len()
+    }
+
     /// How many of the items left out were published since `t`.
     fn since(&self, t: DateTime<Utc>) -> usize {
         self.left_out.iter().filter(|p| **p >= t).count()
@@ -467,7 +470,6 @@ fn cut_to_newest(items: &mut Vec<NewItem<'_>>, max: usize) -> Option<Cut> {
     items.sort_by_key(|i| std::cmp::Reverse(i.published));
     let left_out: Vec<DateTime<Utc>> = items.drain(max..).map(|i| i.published).collect();
     Some(Cut {
-        count: left_out.len(),
         oldest_kept: items
             .last()
             .map_or(DateTime::<Utc>::MIN_UTC, |i| i.published),
