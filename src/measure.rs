@@ -179,8 +179,10 @@ fn looks_like_html(text: &str) -> bool {
     head.starts_with('<') && (head.contains("<html") || head.starts_with("<!doctype html"))
 }
 
-/// With `explain`, each line also says what decided (`why`) and lists the
-/// lexicon terms behind the scores (`evidence`), largest part first.
+/// Each line says which signal decided (`by`: "lexicon" or "model"). With
+/// `explain` it also says why in words (`why`) and lists the lexicon terms
+/// behind the scores (`evidence`) and, where the learned weights decided, the
+/// wordpieces that moved them most (`pieces`), largest part first.
 pub fn classify(
     paths: &[std::path::PathBuf],
     format: Output,
@@ -188,12 +190,16 @@ pub fn classify(
 ) -> std::io::Result<()> {
     each(paths, None, format, json!({}), |p, bytes| {
         let text = String::from_utf8_lossy(&bytes);
-        let (section, why) = pick::classify_explained(None, &[], None, "", &text);
-        let mut v = json!({"path": p.display().to_string(), "section": section.as_str()});
+        let d = pick::classify_explained(None, &[], None, "", &text);
+        let mut v = json!({
+            "path": p.display().to_string(),
+            "section": d.section.as_str(),
+            "by": d.by.as_str(),
+        });
         if explain {
             // The text as classify_explained scores it.
             let evidence = pick::evidence(&format!(". . {text}"));
-            v["why"] = json!(why);
+            v["why"] = json!(d.why);
             v["evidence"] = match format {
                 Output::Json => json!(
                     evidence
@@ -208,6 +214,23 @@ pub fn classify(
                         .collect::<Vec<_>>()
                 ),
             };
+            if d.by == pick::DecidedBy::Learned {
+                let pieces = pick::learned_evidence(&format!("\n\n{text}"), 12);
+                v["pieces"] = match format {
+                    Output::Json => json!(
+                        pieces
+                            .iter()
+                            .map(|e| json!({"piece": e.piece, "count": e.count, "tech": e.tech, "business": e.business}))
+                            .collect::<Vec<_>>()
+                    ),
+                    Output::Text => json!(
+                        pieces
+                            .iter()
+                            .map(|e| format!("{:<16} ×{} tech {:+.2} business {:+.2}", e.piece, e.count, e.tech, e.business))
+                            .collect::<Vec<_>>()
+                    ),
+                };
+            }
         }
         v
     })

@@ -1,13 +1,20 @@
 //! The editor's judgment: classify each candidate into a section, merge items
 //! about the same story (`crate::cluster`), rank, and select the top stories
-//! per section. Pure: values in, values out. One file per job: `classify`,
-//! `rank` and `select`; this one holds the types and chains them.
+//! per section. Pure: values in, values out. One file per job: `classify`
+//! (with `learned` weights over `wordpiece`s for short texts), `rank` and
+//! `select`; this one holds the types and chains them.
 
 mod classify;
+mod learned;
 mod rank;
 mod select;
+mod wordpiece;
 
-pub use classify::{Evidence, classify, classify_explained, classify_text, evidence, topic_scores};
+pub use classify::{
+    DecidedBy, Decision, Evidence, SHORT_TEXT_WORDS, classify, classify_explained, classify_text,
+    evidence, topic_scores,
+};
+pub use learned::{PieceEvidence, Scores as LearnedScores, evidence as learned_evidence};
 
 use crate::cluster::{self, MIN_SHINGLES, Report};
 use crate::config::PickSettings;
@@ -418,14 +425,14 @@ mod tests {
         let mut c = cand(
             1,
             1,
-            "Local library extends its opening hours",
+            "Village choir wins the regional singing contest",
             2,
-            "https://example.com/lib",
+            "https://example.com/choir",
         );
         c.section_hint = None;
-        c.text = "The library will open on Sundays from next month.".into();
+        c.text = "The choir will perform again at the summer fair.".into();
         let steering = Steering {
-            pinned: HashSet::from(["https://example.com/lib".to_string()]),
+            pinned: HashSet::from(["https://example.com/choir".to_string()]),
             ..Steering::default()
         };
         let s = pick(
