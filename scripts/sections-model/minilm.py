@@ -40,6 +40,10 @@ class Encoder:
 
     def encode_ids(self, batch):
         """Mean-pooled last-layer states for equal-length id sequences, shape (len(batch), hidden)."""
+        return self.states(batch).mean(1)
+
+    def states(self, batch):
+        """Last-layer states for equal-length id sequences, shape (len(batch), length, hidden)."""
         from scipy.special import erf
 
         ids = np.array(batch, dtype=np.int64)
@@ -65,7 +69,7 @@ class Encoder:
             h = self._lin(x, p + "intermediate.dense")
             h = 0.5 * h * (1 + erf(h / np.sqrt(2)))
             x = self._ln(x + self._lin(h, p + "output.dense"), p + "output.LayerNorm")
-        return x.mean(1)
+        return x
 
     def static_vectors(self, batch=512):
         cls, sep = self.vocab.index("[CLS]"), self.vocab.index("[SEP]")
