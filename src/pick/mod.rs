@@ -348,28 +348,21 @@ mod tests {
 
     #[test]
     fn caps_per_section_and_per_source() {
-        let topics = [
-            "laptops",
-            "routers",
-            "browsers",
-            "satellites",
-            "compilers",
-            "databases",
-            "drones",
-            "sensors",
-            "batteries",
-            "keyboards",
+        // Ten different stories, alternating between two feeds.
+        let titles = [
+            "Kestrel ships a laptop with a week of battery",
+            "Router firmware flaw lets attackers in",
+            "Browser makers agree on passkey sync",
+            "Satellite broadband reaches rural Europe",
+            "Compiler release halves build times",
+            "Database vendor open-sources its engine",
+            "Delivery drones cleared for city flights",
+            "Camera sensor sees in the dark",
+            "Solid-state battery enters production",
+            "Keyboard maker recalls wireless models",
         ];
         let items: Vec<Candidate> = (0..10)
-            .map(|i| {
-                cand(
-                    i,
-                    i % 2,
-                    &format!("Vendor ships new {} to customers", topics[i as usize]),
-                    i,
-                    &format!("https://x/{i}"),
-                )
-            })
+            .map(|i| cand(i, i % 2, titles[i as usize], i, &format!("https://x/{i}")))
             .collect();
         let s = PickSettings {
             per_section: 3,
@@ -475,7 +468,7 @@ mod tests {
     fn runners_up_say_why_they_were_left_out() {
         let items = vec![
             tech(1, 1, "Chip maker unveils a faster processor", 2),
-            tech(2, 1, "Chip maker opens a new design centre", 3),
+            tech(2, 1, "Feed reader adds an offline mode", 3),
             tech(3, 2, "Browser makers agree on passkey sync", 30),
         ];
         let settings = PickSettings {

@@ -1,0 +1,227 @@
+//! Titles as weighted term vectors: each term weighs by how rare it is in
+//! news at large (`document_frequencies.tsv`, paragraph counts over general
+//! news text) and in the batch being clustered, so a name that fills one
+//! week's headlines still tells stories apart less than a rare one.
+//!
+//! Terms: lower-case runs of letters and digits (an apostrophe inside a word
+//! keeps it whole), a possessive "'s" dropped, a plural "s" dropped from words
+//! of more than three letters (not "ss"), and the words of `stopwords.txt`
+//! left out. `scripts/cluster-terms/build.py` makes its counts the same way.
+
+use std::collections::HashMap;
+
+/// One title's terms with their weights, L2-normalised, sorted by term id.
+pub type Vector = Vec<(u32, f32)>;
+
+pub fn terms(text: &str) -> Vec<String> {
+    let lower = text.to_lowercase();
+    let chars: Vec<char> = lower.chars().collect();
+    let mut out = Vec::new();
+    let mut word = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let apostrophe_inside = matches!(c, '\'' | '’')
+            && !word.is_empty()
+            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+        if c.is_alphanumeric() || apostrophe_inside {
+            word.push(c);
+        } else {
+            finish(&mut word, &mut out);
+        }
+    }
+    finish(&mut word, &mut out);
+    out
+}
+
+fn finish(word: &mut String, out: &mut Vec<String>) {
+    if word.is_empty() {
+        return;
+    }
+    let mut w = std::mem::take(word);
+    for possessive in ["'s", "’s"] {
+        if let Some(stem) = w.strip_suffix(possessive) {
+            w = stem.to_string();
+        }
+    }
+    w.retain(|c| c != '\'' && c != '’');
+    if w.chars().count() > 3 && w.ends_with('s') && !w.ends_with("ss") {
+        w.pop();
+    }
+    if !w.is_empty() && !stopwords().contains(w.as_str()) {
+        out.push(w);
+    }
+}
+
+fn stopwords() -> &'static std::collections::HashSet<&'static str> {
+    static WORDS: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    WORDS.get_or_init(|| include_str!("stopwords.txt").split_whitespace().collect())
+}
+
+struct Background {
+    paragraphs: f64,
+    counts: HashMap<&'static str, u32>,
+}
+
+fn background() -> &'static Background {
+    static BACKGROUND: std::sync::OnceLock<Background> = std::sync::OnceLock::new();
+    BACKGROUND.get_or_init(|| {
+        parse_background(include_str!("document_frequencies.tsv"))
+            .unwrap_or_else(|e| panic!("src/cluster/document_frequencies.tsv: {e}"))
+    })
+}
+
+/// A header, an `[ALL]` line with the number of paragraphs, then
+/// `term<TAB>paragraphs`.
+fn parse_background(text: &'static str) -> Result<Background, String> {
+    let mut lines = text.lines().enumerate();
+    if lines.next().map(|(_, l)| l) != Some("term\tparagraphs") {
+        return Err("line 1: want the header \"term, paragraphs\"".into());
+    }
+    let mut paragraphs = None;
+    let mut counts = HashMap::new();
+    for (n, line) in lines {
+        let Some((term, count)) = line.split_once('\t') else {
+            return Err(format!("line {}: want a term and a count", n + 1));
+        };
+        let count: u32 = count
+            .parse()
+            .map_err(|_| format!("line {}: count \"{count}\" is not a whole number", n + 1))?;
+        if term == "[ALL]" {
+            paragraphs = Some(f64::from(count));
+        } else if counts.insert(term, count).is_some() {
+            return Err(format!("line {}: \"{term}\" is listed twice", n + 1));
+        }
+    }
+    let paragraphs = paragraphs.ok_or("no [ALL] line")?;
+    Ok(Background { paragraphs, counts })
+}
+
+/// Each title's vector. Term ids are local to the batch.
+pub fn vectors<'a>(titles: impl Iterator<Item = &'a str>) -> Vec<Vector> {
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut words: Vec<String> = Vec::new();
+    let counted: Vec<Vec<(u32, u32)>> = titles
+        .map(|t| {
+            let mut tf: HashMap<u32, u32> = HashMap::new();
+            for w in terms(t) {
+                let next = u32::try_from(ids.len()).expect("fewer than 2^32 terms");
+                let id = *ids.entry(w.clone()).or_insert_with(|| {
+                    words.push(w);
+                    next
+                });
+                *tf.entry(id).or_default() += 1;
+            }
+            let mut v: Vec<(u32, u32)> = tf.into_iter().collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+    let mut in_batch = vec![0u32; words.len()];
+    for v in &counted {
+        for &(id, _) in v {
+            in_batch[id as usize] += 1;
+        }
+    }
+    let bg = background();
+    let documents = bg.paragraphs + counted.len() as f64 + 1.0;
+    let idf: Vec<f64> = words
+        .iter()
+        .zip(&in_batch)
+        .map(|(w, &n)| {
+            let seen = f64::from(bg.counts.get(w.as_str()).copied().unwrap_or(0) + n);
+            (documents / seen).ln()
+        })
+        .collect();
+    counted
+        .into_iter()
+        .map(|v| {
+            let weighted: Vec<(u32, f64)> = v
+                .into_iter()
+                .map(|(id, tf)| (id, (1.0 + f64::from(tf).ln()) * idf[id as usize]))
+                .collect();
+            let norm = weighted.iter().map(|(_, x)| x * x).sum::<f64>().sqrt();
+            weighted
+                .into_iter()
+                .map(|(id, x)| (id, if norm > 0.0 { (x / norm) as f32 } else { 0.0 }))
+                .collect()
+        })
+        .collect()
+}
+
+/// How many terms two vectors share.
+pub fn shared(a: &Vector, b: &Vector) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Cosine of two normalised vectors.
+pub fn cosine(a: &Vector, b: &Vector) -> f64 {
+    let (mut i, mut j, mut sum) = (0, 0, 0.0f64);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sum += f64::from(a[i].1) * f64::from(b[j].1);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_drop_possessives_plurals_and_stopwords() {
+        assert_eq!(
+            terms("Kanye's wedding plans: the U.S. says it’s over for Apple's chips"),
+            ["kanye", "wedding", "plan", "u", "s", "apple", "chip"]
+        );
+        assert_eq!(
+            terms("Business class, bus, gas, Kestrels"),
+            ["business", "class", "bus", "gas", "kestrel"]
+        );
+        assert_eq!(terms("rock 'n' roll don't"), ["rock", "n", "roll", "dont"]);
+    }
+
+    #[test]
+    fn the_shipped_counts_parse_and_bad_files_are_refused() {
+        assert!(background().counts.len() > 5_000);
+        assert!(background().paragraphs > 1_000.0);
+        assert!(parse_background("term\tparagraphs\n[ALL]\t10\nchip\t3\n").is_ok());
+        assert!(parse_background("term\tparagraphs\nchip\t3\n").is_err());
+        assert!(parse_background("term\tparagraphs\n[ALL]\t10\nchip\tx\n").is_err());
+        assert!(parse_background("[ALL]\t10\n").is_err());
+    }
+
+    #[test]
+    fn rare_shared_words_count_for_more_than_common_ones() {
+        let v = vectors(
+            [
+                "Kestrel unveils K9 chip",
+                "Kestrel K9 chip ships",
+                "Government unveils budget",
+                "Government budget ships",
+            ]
+            .into_iter(),
+        );
+        assert!(cosine(&v[0], &v[1]) > cosine(&v[2], &v[3]));
+        assert!((cosine(&v[0], &v[0]) - 1.0).abs() < 1e-6);
+        assert_eq!(cosine(&v[0], &v[2]), cosine(&v[2], &v[0]));
+    }
+}
