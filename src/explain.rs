@@ -68,4 +68,7 @@ fn story_lines(out: &mut String, p: &Pick, indent: &str) {
         s.penalty
     );
     let _ = writeln!(out, "{indent}section: {}", p.section_reason);
+    if let Some(f) = &p.follows {
+        let _ = writeln!(out, "{indent}{f}");
+    }
 }

@@ -646,18 +646,17 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
             })
         })
         .collect();
-    // Re-publications come within weeks; older editions need no text comparison.
-    let sent_texts: Vec<String> = app
+    // Re-publications and re-tellings come within weeks; older editions need no comparison.
+    let sent_reports = app
         .store
-        .sent_texts(now - chrono::Duration::days(settings.window_days.max(7) * 8))
+        .sent_reports(now - chrono::Duration::days(settings.window_days.clamp(7, 365) * 8))
         .await?
-        .iter()
-        .map(|t| prose(t))
-        .collect();
-    let sent = pick::Sent::new(
-        app.store.sent_links().await?,
-        sent_texts.iter().map(String::as_str),
-    );
+        .into_iter()
+        .map(|mut r| {
+            r.text = prose(&r.text);
+            r
+        });
+    let sent = pick::Sent::new(app.store.sent_links().await?, sent_reports);
 
     // A first ranking names the stories that could still make the edition;
     // only their pages are worth fetching.

@@ -59,6 +59,33 @@ pub fn stories(reports: &[Report<'_>], shingles: &[Vec<u64>]) -> Vec<Vec<usize>>
     average_link::merge(joined.groups(), &pairs, SAME_STORY)
 }
 
+/// For each of `titles`, the most similar of `earlier` that shares at least
+/// `MIN_SHARED_TERMS` terms with it and reaches `SAME_STORY`, with that
+/// similarity: the test of whether a report is a story an earlier edition
+/// carried, under new wording.
+pub fn earlier_match(titles: &[&str], earlier: &[&str]) -> Vec<Option<(usize, f64)>> {
+    let vectors = terms::vectors(titles.iter().chain(earlier).copied());
+    let (new, old) = vectors.split_at(titles.len());
+    let mut postings: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (k, v) in old.iter().enumerate() {
+        for &(t, _) in v {
+            postings.entry(t).or_default().push(k);
+        }
+    }
+    new.iter()
+        .map(|v| {
+            let mut seen = std::collections::HashSet::new();
+            v.iter()
+                .flat_map(|(t, _)| postings.get(t).into_iter().flatten().copied())
+                .filter(|&k| seen.insert(k))
+                .filter(|&k| terms::shared(v, &old[k]) >= MIN_SHARED_TERMS)
+                .map(|k| (k, terms::cosine(v, &old[k])))
+                .filter(|&(_, s)| s >= SAME_STORY)
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        })
+        .collect()
+}
+
 /// One title again within the window (re-posted, or carried by many feeds)
 /// is one story outright, so that a story in hundreds of feeds does not
 /// depend on each report meeting every other along a crowded term.
@@ -384,6 +411,26 @@ mod tests {
             grouped(&[report(1, title, body, 1), report(2, "New chip", body, 120)]).len(),
             1
         );
+    }
+
+    #[test]
+    fn a_feed_re_publishing_its_story_under_a_new_address_is_one_story() {
+        let reports = [
+            Report {
+                canonical_link: Some("https://e.example/a/k9"),
+                ..report(1, "Kestrel unveils K9 laptop chip", "", 30)
+            },
+            Report {
+                canonical_link: Some("https://e.example/2026/k9-chip"),
+                ..report(
+                    1,
+                    "Kestrel unveils K9 laptop chip, ships in February",
+                    "",
+                    26,
+                )
+            },
+        ];
+        assert_eq!(grouped(&reports), vec![vec![0, 1]]);
     }
 
     #[test]

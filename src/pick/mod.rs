@@ -6,6 +6,7 @@
 
 mod classify;
 mod learned;
+mod novelty;
 mod rank;
 mod select;
 mod wordpiece;
@@ -15,8 +16,9 @@ pub use classify::{
     evidence, topic_scores,
 };
 pub use learned::{PieceEvidence, Scores as LearnedScores, evidence as learned_evidence};
+pub use novelty::{Follows, Sent, SentReport, facts};
 
-use crate::cluster::{self, MIN_SHINGLES, Report};
+use crate::cluster::{self, Report};
 use crate::config::PickSettings;
 use crate::domain::Section;
 use chrono::{DateTime, Utc};
@@ -70,6 +72,8 @@ pub struct Pick {
     pub members: Vec<SourceRef>,
     /// Every item merged into this story, the main one included.
     pub item_ids: Vec<i64>,
+    /// The earlier edition's story this one develops, in words.
+    pub follows: Option<String>,
 }
 
 /// The factors of a story's score, kept so an editor can see why it ranks
@@ -81,7 +85,8 @@ pub struct ScoreParts {
     /// exp(-age / 96 h), from the newest report.
     pub recency: f64,
     pub age_hours: f64,
-    /// 1 + 0.6 per extra feed.
+    /// 1 + 0.6 per extra feed with a report of its own (a copy of another
+    /// member's text counts once).
     pub coverage: f64,
     pub sources: usize,
     /// 0.5 to 1.0 by the main report's length (full marks at 150 words).
@@ -131,35 +136,6 @@ pub struct RunnerUp {
     pub why: String,
 }
 
-/// Stories earlier editions carried, as the novelty rule compares them: by
-/// canonical link, and by text, so that a story re-published under a new
-/// GUID, an edited title or even a new URL is still recognised.
-#[derive(Debug, Clone, Default)]
-pub struct Sent {
-    links: HashSet<String>,
-    texts: Vec<Vec<u64>>,
-}
-
-impl Sent {
-    pub fn new<'a>(links: HashSet<String>, texts: impl IntoIterator<Item = &'a str>) -> Self {
-        Self {
-            links,
-            texts: texts
-                .into_iter()
-                .map(cluster::shingles)
-                .filter(|s| s.len() >= MIN_SHINGLES)
-                .collect(),
-        }
-    }
-
-    fn carried(&self, c: &Candidate, text: &[u64]) -> bool {
-        c.canonical_link
-            .as_ref()
-            .is_some_and(|l| self.links.contains(l))
-            || self.texts.iter().any(|t| cluster::same_text(t, text))
-    }
-}
-
 /// Ranks and selects. Stories in `sent` never return, unless an editor pins one.
 pub fn pick(
     candidates: &[Candidate],
@@ -192,11 +168,28 @@ pub fn pick(
         })
         .collect();
     let groups = cluster::stories(&reports, &texts);
-    drop((reports, texts));
+    drop(reports);
+    // A story an earlier edition told, re-worded, stays out unless it brings new facts.
+    let members: Vec<Vec<&Candidate>> = groups
+        .iter()
+        .map(|g| g.iter().map(|&i| fresh[i]).collect())
+        .collect();
+    let follows = sent.follows(&members);
+    drop(members);
     let mut stories: Vec<Story<'_>> = groups
         .into_iter()
-        .filter_map(|group| score_story(&group, &fresh, now, steering))
+        .zip(follows)
+        .filter(|(group, f)| {
+            f.as_ref().is_none_or(Follows::is_development)
+                || group.iter().any(|&i| steering.pins(fresh[i]))
+        })
+        .filter_map(|(group, f)| {
+            let mut story = score_story(&group, &fresh, &texts, now, steering)?;
+            story.follows = f.map(|f| f.describe());
+            Some(story)
+        })
         .collect();
+    drop(texts);
     // Ties go by place in the candidates, never by database id: ids follow
     // the order concurrent fetches happened to store items in.
     stories.sort_by(|a, b| {
@@ -503,6 +496,27 @@ mod tests {
     const DEAL_TEXT: &str = "Harbor Bank agreed on Tuesday to buy regional lender Northgate Financial for $8.4 billion in cash and shares, creating the fifth-largest bank on the East Coast by deposits. Northgate shareholders will receive $42 a share, a 28% premium to the closing price on Monday. The deal needs approval from regulators and is expected to close in the second half of next year, the two banks said in a joint statement.";
 
     #[test]
+    fn an_aggregator_copy_is_not_coverage_of_its_own() {
+        let text = "Kestrel Semiconductor unveiled its K9 processor for thin laptops on Tuesday, claiming it doubles battery life compared with last year's chip while running office software faster. Laptop makers Orrin and Valebrook will ship the first machines in February.";
+        let mut original = tech(1, 1, "Kestrel unveils K9 laptop chip", 5);
+        original.text = text.into();
+        let mut copy = tech(2, 2, "Kestrel unveils K9 laptop chip", 4);
+        copy.text = text.into();
+        let mut own = tech(3, 3, "Kestrel's K9 laptop chip doubles battery life", 3);
+        own.text = "Chip designer Kestrel said its new K9 part lasts twice as long on a charge, and Orrin laptops using it arrive in February.".into();
+        let picks = picks_of(
+            vec![original, copy, own],
+            &PickSettings::default(),
+            now(),
+            &HashSet::new(),
+        );
+        assert_eq!(picks.len(), 1);
+        // Three feeds, two reports: the copy adds nothing.
+        assert_eq!(picks[0].parts.sources, 2);
+        assert_eq!(picks[0].members.len(), 2);
+    }
+
+    #[test]
     fn two_events_about_one_company_stay_two_stories() {
         let mut sales = tech(1, 1, "Lumo sells 1 million phones in 18 days in India", 5);
         sales.text = "Phone maker Lumo said on Friday it sold 1 million smartphones in India in just 18 days, a record for the company in the country. Lumo thanked its fans in India on Facebook and said demand for its budget models was strong.".into();
@@ -531,7 +545,11 @@ mod tests {
         again.text = format!("{DEAL_TEXT} Shares of Northgate rose in early trading.");
         let sent = Sent::new(
             HashSet::from(["https://example.com/harbor".to_string()]),
-            [DEAL_TEXT],
+            [SentReport {
+                edition: "2026-W46".into(),
+                title: "Harbor Bank agrees to buy Northgate".into(),
+                text: DEAL_TEXT.into(),
+            }],
         );
         let other = tech(8, 2, "Browser makers agree on passkey sync", 3);
         let s = pick(
@@ -555,8 +573,9 @@ mod tests {
         b.text = DEAL_TEXT.replace("Tuesday", "Tuesday morning");
         let picks = picks_of(vec![a, b], &PickSettings::default(), now(), &HashSet::new());
         assert_eq!(picks.len(), 1);
+        // Both outlets are credited; the copy is not coverage of its own.
         assert_eq!(picks[0].also.len(), 1);
-        assert_eq!(picks[0].parts.sources, 2);
+        assert_eq!(picks[0].parts.sources, 1);
     }
 
     #[test]

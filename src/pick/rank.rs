@@ -21,6 +21,7 @@ pub(super) struct Story<'a> {
     pub(super) also: Vec<SourceRef>,
     pub(super) members: Vec<SourceRef>,
     pub(super) item_ids: Vec<i64>,
+    pub(super) follows: Option<String>,
 }
 
 impl Story<'_> {
@@ -35,14 +36,17 @@ impl Story<'_> {
             also: self.also.clone(),
             members: self.members.clone(),
             item_ids: self.item_ids.clone(),
+            follows: self.follows.clone(),
         }
     }
 }
 
-/// `members`: the story's places in `candidates`, in ascending order.
+/// `members`: the story's places in `candidates`, in ascending order;
+/// `shingles[i]` is the shingled text of `candidates[i]`.
 pub(super) fn score_story<'a>(
     members: &[usize],
     candidates: &[&'a Candidate],
+    shingles: &[Vec<u64>],
     now: DateTime<Utc>,
     steering: &Steering,
 ) -> Option<Story<'a>> {
@@ -74,7 +78,20 @@ pub(super) fn score_story<'a>(
         };
         section_reason = format!("pinned; its text leans {}", section.as_str());
     }
-    let sources: HashSet<i64> = group.iter().map(|c| c.feed_id).collect();
+    // A feed counts as coverage for a report of its own: an aggregator
+    // re-posting another member's text, or its link, adds nothing.
+    let mut sources: HashSet<i64> = HashSet::new();
+    for (n, &i) in members.iter().enumerate() {
+        let copy = members[..n].iter().any(|&j| {
+            let (a, b) = (candidates[i], candidates[j]);
+            a.feed_id != b.feed_id
+                && (crate::cluster::same_text(&shingles[i], &shingles[j])
+                    || a.canonical_link.is_some() && a.canonical_link == b.canonical_link)
+        });
+        if !copy {
+            sources.insert(candidates[i].feed_id);
+        }
+    }
     let newest = group
         .iter()
         .map(|c| c.published)
@@ -124,6 +141,7 @@ pub(super) fn score_story<'a>(
         parts,
         pinned,
         also,
+        follows: None,
     })
 }
 

@@ -152,17 +152,30 @@ impl Store {
         Ok(rows.into_iter().map(to_item).collect())
     }
 
-    /// The texts of stories carried by editions published since `since`, for
-    /// recognising a re-publication that changed its link.
-    pub async fn sent_texts(&self, since: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
-        let rows: Vec<(String,)> = sqlx::query_as(self.sql(
-            "SELECT i.article_text FROM items i JOIN edition_items ei ON ei.item_id = i.id
-             JOIN editions e ON e.id = ei.edition_id WHERE e.created_at >= ?",
+    /// The reports carried by editions published since `since`, oldest
+    /// edition first: for recognising a story again under a new link or new
+    /// wording.
+    pub async fn sent_reports(
+        &self,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<crate::pick::SentReport>> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(self.sql(
+            "SELECT e.edition_key, i.title, i.article_text FROM items i
+             JOIN edition_items ei ON ei.item_id = i.id
+             JOIN editions e ON e.id = ei.edition_id WHERE e.created_at >= ?
+             ORDER BY e.created_at, e.id, i.id",
         ))
         .bind(since.timestamp())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(edition, title, text)| crate::pick::SentReport {
+                edition,
+                title,
+                text,
+            })
+            .collect())
     }
 
     /// Whether any stored item is this story (by canonical link).
