@@ -16,7 +16,9 @@ import argparse, collections, json, os, re
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STOPWORDS = set(open(os.path.join(HERE, "..", "..", "src", "cluster", "stopwords.txt"), encoding="utf-8").read().split())
-WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# Runs of letters and digits; an apostrophe between two of them, or a comma or point between two
+# digits, stays inside the word.
+WORD = re.compile(r"(?:[^\W_]|(?<=[^\W_])['’](?=[^\W_])|(?<=[0-9])[.,](?=[0-9]))+")
 
 
 def terms(text):

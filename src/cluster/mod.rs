@@ -32,7 +32,7 @@ pub struct Report<'a> {
 /// chosen on alternate weeks of the UCI development headlines, reported on
 /// the others (docs/CLUSTERING.md).
 pub const SAME_STORY: f64 = 0.25;
-/// One word in common, however rare, is a shared name, not a shared story.
+/// One word or one name in common, however rare, is not a shared story.
 const MIN_SHARED_TERMS: usize = 2;
 /// Reports further apart than this are not compared by title at all.
 const WINDOW_HOURS: i64 = 72;
@@ -68,14 +68,15 @@ pub fn earlier_match(titles: &[&str], earlier: &[&str]) -> Vec<Option<(usize, f6
     let (new, old) = vectors.split_at(titles.len());
     let mut postings: HashMap<u32, Vec<usize>> = HashMap::new();
     for (k, v) in old.iter().enumerate() {
-        for &(t, _) in v {
+        for &(t, _) in &v.weights {
             postings.entry(t).or_default().push(k);
         }
     }
     new.iter()
         .map(|v| {
             let mut seen = std::collections::HashSet::new();
-            v.iter()
+            v.weights
+                .iter()
                 .flat_map(|(t, _)| postings.get(t).into_iter().flatten().copied())
                 .filter(|&k| seen.insert(k))
                 .filter(|&k| terms::shared(v, &old[k]) >= MIN_SHARED_TERMS)
@@ -92,9 +93,9 @@ pub fn earlier_match(titles: &[&str], earlier: &[&str]) -> Vec<Option<(usize, f6
 fn join_same_titles(reports: &[Report<'_>], vectors: &[terms::Vector], joined: &mut Joined) {
     let mut by_title: HashMap<Vec<u32>, Vec<usize>> = HashMap::new();
     for (i, v) in vectors.iter().enumerate() {
-        if v.len() >= 2 {
+        if v.weights.len() >= 2 {
             by_title
-                .entry(v.iter().map(|t| t.0).collect())
+                .entry(v.weights.iter().map(|t| t.0).collect())
                 .or_default()
                 .push(i);
         }
@@ -124,7 +125,7 @@ fn similar_titles(reports: &[Report<'_>], vectors: &[terms::Vector]) -> Vec<(usi
     order.sort_by_key(|&i| (reports[i].published, i));
     let mut postings: HashMap<u32, Vec<usize>> = HashMap::new();
     for &i in &order {
-        for &(t, _) in &vectors[i] {
+        for &(t, _) in &vectors[i].weights {
             postings.entry(t).or_default().push(i);
         }
     }
@@ -132,7 +133,7 @@ fn similar_titles(reports: &[Report<'_>], vectors: &[terms::Vector]) -> Vec<(usi
     let mut met = vec![usize::MAX; reports.len()];
     let mut out = Vec::new();
     for &i in &order {
-        for &(t, _) in &vectors[i] {
+        for &(t, _) in &vectors[i].weights {
             let posting = &postings[&t];
             let at = cursor.entry(t).or_insert(0);
             let from = *at + 1;

@@ -4,14 +4,17 @@
 //! week's headlines still tells stories apart less than a rare one.
 //!
 //! Terms: lower-case runs of letters and digits (an apostrophe inside a word
-//! keeps it whole), a possessive "'s" dropped, a plural "s" dropped from words
+//! keeps it whole, as does a comma or point between digits), a possessive "'s" dropped, a plural "s" dropped from words
 //! of more than three letters (not "ss"), and the words of `stopwords.txt`
 //! left out. `scripts/cluster-terms/build.py` makes its counts the same way.
 
 use std::collections::HashMap;
 
 /// One title's terms with their weights, L2-normalised, sorted by term id.
-pub type Vector = Vec<(u32, f32)>;
+#[derive(Debug, Clone, Default)]
+pub struct Vector {
+    pub weights: Vec<(u32, f32)>,
+}
 
 pub fn terms(text: &str) -> Vec<String> {
     let lower = text.to_lowercase();
@@ -19,10 +22,16 @@ pub fn terms(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut word = String::new();
     for (i, &c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1).map(|b| chars[b]);
+        let after = chars.get(i + 1).copied();
+        // "don't" and "Kestrel's" stay one word, and so do "5,000" and "8.4".
         let apostrophe_inside = matches!(c, '\'' | '’')
-            && !word.is_empty()
-            && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
-        if c.is_alphanumeric() || apostrophe_inside {
+            && before.is_some_and(char::is_alphanumeric)
+            && after.is_some_and(char::is_alphanumeric);
+        let separator_inside = matches!(c, ',' | '.')
+            && before.is_some_and(|b| b.is_ascii_digit())
+            && after.is_some_and(|a| a.is_ascii_digit());
+        if c.is_alphanumeric() || apostrophe_inside || separator_inside {
             word.push(c);
         } else {
             finish(&mut word, &mut out);
@@ -140,16 +149,19 @@ pub fn vectors<'a>(titles: impl Iterator<Item = &'a str>) -> Vec<Vector> {
                 .map(|(id, tf)| (id, (1.0 + f64::from(tf).ln()) * idf[id as usize]))
                 .collect();
             let norm = weighted.iter().map(|(_, x)| x * x).sum::<f64>().sqrt();
-            weighted
-                .into_iter()
-                .map(|(id, x)| (id, if norm > 0.0 { (x / norm) as f32 } else { 0.0 }))
-                .collect()
+            Vector {
+                weights: weighted
+                    .into_iter()
+                    .map(|(id, x)| (id, if norm > 0.0 { (x / norm) as f32 } else { 0.0 }))
+                    .collect(),
+            }
         })
         .collect()
 }
 
-/// How many terms two vectors share.
+/// How many terms two titles share.
 pub fn shared(a: &Vector, b: &Vector) -> usize {
+    let (a, b) = (&a.weights, &b.weights);
     let (mut i, mut j, mut n) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         match a[i].0.cmp(&b[j].0) {
@@ -167,6 +179,7 @@ pub fn shared(a: &Vector, b: &Vector) -> usize {
 
 /// Cosine of two normalised vectors.
 pub fn cosine(a: &Vector, b: &Vector) -> f64 {
+    let (a, b) = (&a.weights, &b.weights);
     let (mut i, mut j, mut sum) = (0, 0, 0.0f64);
     while i < a.len() && j < b.len() {
         match a[i].0.cmp(&b[j].0) {
@@ -197,6 +210,10 @@ mod tests {
             ["business", "class", "bus", "gas", "kestrel"]
         );
         assert_eq!(terms("rock 'n' roll don't"), ["rock", "n", "roll", "dont"]);
+        assert_eq!(
+            terms("5,000 jobs, $8.4bn, 3. Then"),
+            ["5,000", "job", "8.4bn", "3", "then"]
+        );
     }
 
     #[test]
