@@ -12,7 +12,7 @@ use std::collections::{BinaryHeap, HashMap};
 /// each sorted, in order of their first item.
 pub fn merge(
     groups: Vec<Vec<usize>>,
-    pairs: &[(usize, usize, f64)],
+    pairs: &[(u32, u32, f32)],
     threshold: f64,
 ) -> Vec<Vec<usize>> {
     let items = groups.iter().map(Vec::len).sum::<usize>();
@@ -27,7 +27,8 @@ pub fn merge(
     // Summed similarity between groups, kept in both directions.
     let mut sums: Vec<HashMap<usize, f64>> = vec![HashMap::new(); members.len()];
     for &(i, j, s) in pairs {
-        let (a, b) = (group_of[i], group_of[j]);
+        let (a, b) = (group_of[i as usize], group_of[j as usize]);
+        let s = f64::from(s);
         if a != b && s > 0.0 {
             *sums[a].entry(b).or_default() += s;
             *sums[b].entry(a).or_default() += s;
@@ -36,19 +37,33 @@ pub fn merge(
     let mut version = vec![0u32; members.len()];
     let mut alive = vec![true; members.len()];
     let mut heap = BinaryHeap::new();
+    // A pair under the threshold is not queued: its mean can rise only when
+    // one side merges, and then it is queued afresh.
     for (a, row) in sums.iter().enumerate() {
         for (&b, &s) in row {
-            if a < b {
-                heap.push(Candidate::new(s / (size[a] * size[b]), a, b, 0, 0));
+            let mean = s / (size[a] * size[b]);
+            if a < b && mean >= threshold {
+                heap.push(Candidate::new(mean, a, b, 0, 0));
             }
         }
     }
+    // Every queued entry's mean is at least the pair's mean now: a merge
+    // lowers the means of the kept group's other neighbours (it grew, their
+    // sums did not), so those entries are re-read when they come up rather
+    // than re-queued at every merge.
     while let Some(c) = heap.pop() {
         if c.mean < threshold {
             break;
         }
         let (a, b) = (c.a, c.b);
-        if !alive[a] || !alive[b] || version[a] != c.version_a || version[b] != c.version_b {
+        if !alive[a] || !alive[b] {
+            continue;
+        }
+        if version[a] != c.version_a || version[b] != c.version_b {
+            let mean = sums[a].get(&b).map_or(0.0, |s| s / (size[a] * size[b]));
+            if mean >= threshold {
+                heap.push(Candidate::new(mean, a, b, version[a], version[b]));
+            }
             continue;
         }
         // The group with more neighbours absorbs the other.
@@ -68,21 +83,20 @@ pub fn merge(
             if n == keep {
                 continue;
             }
-            *sums[keep].entry(n).or_default() += s;
+            let total = {
+                let t = sums[keep].entry(n).or_default();
+                *t += s;
+                *t
+            };
             let row = &mut sums[n];
             row.remove(&gone);
             *row.entry(keep).or_default() += s;
-        }
-        let neighbours: Vec<(usize, f64)> = sums[keep].iter().map(|(&n, &s)| (n, s)).collect();
-        for (n, s) in neighbours {
-            let (x, y) = if keep < n { (keep, n) } else { (n, keep) };
-            heap.push(Candidate::new(
-                s / (size[keep] * size[n]),
-                x,
-                y,
-                version[x],
-                version[y],
-            ));
+            // Its sum rose: queue it at its new mean.
+            let mean = total / (size[keep] * size[n]);
+            if mean >= threshold {
+                let (x, y) = if keep < n { (keep, n) } else { (n, keep) };
+                heap.push(Candidate::new(mean, x, y, version[x], version[y]));
+            }
         }
     }
     let mut out: Vec<Vec<usize>> = members
@@ -154,14 +168,15 @@ mod tests {
     /// Every group pair's mean over all cross pairs, recomputed each round.
     fn merge_by_recomputing(
         n: usize,
-        pairs: &[(usize, usize, f64)],
+        pairs: &[(u32, u32, f32)],
         threshold: f64,
     ) -> Vec<Vec<usize>> {
         let sim = |i: usize, j: usize| {
+            let (i, j) = (i as u32, j as u32);
             pairs
                 .iter()
                 .find(|&&(a, b, _)| (a, b) == (i, j) || (a, b) == (j, i))
-                .map_or(0.0, |p| p.2)
+                .map_or(0.0, |p| f64::from(p.2))
         };
         let mut groups = singles(n);
         loop {
@@ -221,16 +236,13 @@ mod tests {
         };
         for round in 0..20 {
             let n = 6 + round % 7;
-            let mut pairs = Vec::new();
+            let mut pairs: Vec<(u32, u32, f32)> = Vec::new();
             for i in 0..n {
                 for j in i + 1..n {
                     if next(3) == 0 {
                         // Distinct values, so the order of merges is unambiguous.
-                        pairs.push((
-                            i,
-                            j,
-                            0.2 + next(1000) as f64 / 1250.0 + (i * n + j) as f64 * 1e-6,
-                        ));
+                        let s = 0.2 + next(1000) as f32 / 1250.0 + (i * n + j) as f32 * 1e-4;
+                        pairs.push((i as u32, j as u32, s));
                     }
                 }
             }

@@ -38,7 +38,10 @@ const MIN_SHARED_TERMS: usize = 2;
 const WINDOW_HOURS: i64 = 72;
 /// Similarities under this are dropped before merging: they could move a
 /// mean by too little to matter.
-const FLOOR: f64 = 0.02;
+const FLOOR: f64 = 0.1;
+/// Each report keeps only its most similar later reports, so a week of
+/// look-alike titles costs memory in proportion to its reports.
+const MOST_SIMILAR: usize = 8;
 
 /// The reports grouped into stories, as indices into `reports`: each group
 /// in input order, groups by their first member. `shingles[i]` is
@@ -119,10 +122,15 @@ const MAX_TITLE_POSTING: usize = 64;
 const NEIGHBOURS_IN_TIME: usize = 32;
 
 /// Pairs of reports within the window whose titles share at least
-/// `MIN_SHARED_TERMS` terms, with their similarity, where it reaches `FLOOR`.
-fn similar_titles(reports: &[Report<'_>], vectors: &[terms::Vector]) -> Vec<(usize, usize, f64)> {
+/// `MIN_SHARED_TERMS` terms, with their similarity, where it reaches `FLOOR`:
+/// for each report, its `MOST_SIMILAR` closest later reports.
+fn similar_titles(reports: &[Report<'_>], vectors: &[terms::Vector]) -> Vec<(u32, u32, f32)> {
+    let minute: Vec<i64> = reports
+        .iter()
+        .map(|r| r.published.timestamp() / 60)
+        .collect();
     let mut order: Vec<usize> = (0..reports.len()).collect();
-    order.sort_by_key(|&i| (reports[i].published, i));
+    order.sort_by_key(|&i| (minute[i], reports[i].published, i));
     let mut postings: HashMap<u32, Vec<usize>> = HashMap::new();
     for &i in &order {
         for &(t, _) in &vectors[i].weights {
@@ -132,7 +140,9 @@ fn similar_titles(reports: &[Report<'_>], vectors: &[terms::Vector]) -> Vec<(usi
     let mut cursor: HashMap<u32, usize> = HashMap::new();
     let mut met = vec![usize::MAX; reports.len()];
     let mut out = Vec::new();
+    let mut mine: Vec<(u32, u32, f32)> = Vec::new();
     for &i in &order {
+        mine.clear();
         for &(t, _) in &vectors[i].weights {
             let posting = &postings[&t];
             let at = cursor.entry(t).or_insert(0);
@@ -144,8 +154,7 @@ fn similar_titles(reports: &[Report<'_>], vectors: &[terms::Vector]) -> Vec<(usi
                 posting.len()
             };
             for &j in posting[from.min(posting.len())..].iter().take(reach) {
-                let minutes = (reports[j].published - reports[i].published).num_minutes();
-                if minutes > WINDOW_HOURS * 60 {
+                if minute[j] - minute[i] > WINDOW_HOURS * 60 {
                     break;
                 }
                 if met[j] == i {
@@ -155,10 +164,16 @@ fn similar_titles(reports: &[Report<'_>], vectors: &[terms::Vector]) -> Vec<(usi
                 let shared = terms::shared(&vectors[i], &vectors[j]);
                 let s = terms::cosine(&vectors[i], &vectors[j]);
                 if shared >= MIN_SHARED_TERMS && s >= FLOOR {
-                    out.push((i, j, s));
+                    let id = |k: usize| u32::try_from(k).expect("fewer than 2^32 reports");
+                    mine.push((id(i), id(j), s as f32));
                 }
             }
         }
+        if mine.len() > MOST_SIMILAR {
+            mine.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.1.cmp(&b.1)));
+            mine.truncate(MOST_SIMILAR);
+        }
+        out.extend_from_slice(&mine);
     }
     out
 }
@@ -465,25 +480,35 @@ mod tests {
             .map(|t| report(next(9) as i64, t, "", next(120) as i64))
             .collect();
         let vectors = terms::vectors(reports.iter().map(|r| r.title));
-        // No term is in more than MAX_TITLE_POSTING titles, so the index must be exact.
+        // No term is in more than MAX_TITLE_POSTING titles, so no pair is missed.
         let mut found: Vec<(usize, usize)> = similar_titles(&reports, &vectors)
             .into_iter()
-            .map(|(i, j, _)| (i.min(j), i.max(j)))
+            .map(|(i, j, _)| (i.min(j) as usize, i.max(j) as usize))
             .collect();
         found.sort_unstable();
+        // Every later report within the window, each report keeping its
+        // MOST_SIMILAR closest.
+        let mut order: Vec<usize> = (0..reports.len()).collect();
+        order.sort_by_key(|&i| (reports[i].published, i));
         let mut all = Vec::new();
-        for i in 0..reports.len() {
-            for j in i + 1..reports.len() {
-                let minutes = (reports[i].published - reports[j].published)
-                    .num_minutes()
-                    .abs();
-                let s = terms::cosine(&vectors[i], &vectors[j]);
+        for (n, &i) in order.iter().enumerate() {
+            let mut mine: Vec<(f64, usize)> = Vec::new();
+            for &j in &order[n + 1..] {
+                let minutes = (reports[j].published - reports[i].published).num_minutes();
+                let s = f64::from(terms::cosine(&vectors[i], &vectors[j]) as f32);
                 let shared = terms::shared(&vectors[i], &vectors[j]);
                 if minutes <= WINDOW_HOURS * 60 && shared >= MIN_SHARED_TERMS && s >= FLOOR {
-                    all.push((i, j));
+                    mine.push((s, j));
                 }
             }
+            mine.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            all.extend(
+                mine.into_iter()
+                    .take(MOST_SIMILAR)
+                    .map(|(_, j)| (i.min(j), i.max(j))),
+            );
         }
+        all.sort_unstable();
         assert!(all.len() > 100, "{} pairs", all.len());
         assert_eq!(found, all);
     }
