@@ -200,40 +200,41 @@ pub fn classify(
             // The text as classify_explained scores it.
             let evidence = pick::evidence(&format!(". . {text}"));
             v["why"] = json!(d.why);
-            v["evidence"] = match format {
-                Output::Json => json!(
-                    evidence
-                        .iter()
-                        .map(|e| json!({"topic": e.topic, "term": e.term, "weight": e.weight, "count": e.count}))
-                        .collect::<Vec<_>>()
-                ),
-                Output::Text => json!(
-                    evidence
-                        .iter()
-                        .map(|e| format!("{:<13} {} ×{} at {:.1}", e.topic, e.term, e.count, e.weight))
-                        .collect::<Vec<_>>()
-                ),
-            };
+            v["evidence"] = listed(
+                format,
+                &evidence,
+                |e| json!({"topic": e.topic, "term": e.term, "weight": e.weight, "count": e.count}),
+                |e| format!("{:<13} {} ×{} at {:.1}", e.topic, e.term, e.count, e.weight),
+            );
             if d.by == pick::DecidedBy::Learned {
-                let pieces = pick::learned_evidence(&format!("\n\n{text}"), 12);
-                v["pieces"] = match format {
-                    Output::Json => json!(
-                        pieces
-                            .iter()
-                            .map(|e| json!({"piece": e.piece, "count": e.count, "tech": e.tech, "business": e.business}))
-                            .collect::<Vec<_>>()
-                    ),
-                    Output::Text => json!(
-                        pieces
-                            .iter()
-                            .map(|e| format!("{:<16} ×{} tech {:+.2} business {:+.2}", e.piece, e.count, e.tech, e.business))
-                            .collect::<Vec<_>>()
-                    ),
-                };
+                v["pieces"] = listed(
+                    format,
+                    &pick::learned_evidence(&format!("\n\n{text}"), 12),
+                    |e| json!({"piece": e.piece, "count": e.count, "tech": e.tech, "business": e.business}),
+                    |e| {
+                        format!(
+                            "{:<16} ×{} tech {:+.2} business {:+.2}",
+                            e.piece, e.count, e.tech, e.business
+                        )
+                    },
+                );
             }
         }
         v
     })
+}
+
+/// A list for `--explain`: objects in JSON, one line each as text.
+fn listed<T>(
+    format: Output,
+    items: &[T],
+    as_json: impl Fn(&T) -> serde_json::Value,
+    as_text: impl Fn(&T) -> String,
+) -> serde_json::Value {
+    match format {
+        Output::Json => json!(items.iter().map(as_json).collect::<Vec<_>>()),
+        Output::Text => json!(items.iter().map(as_text).collect::<Vec<_>>()),
+    }
 }
 
 /// Files are read under `max_bytes`, as fetched feeds are: a file over it

@@ -39,7 +39,9 @@ from tokenizers import Tokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "sections-research"))
 import minilm  # noqa: E402
+from common import macro  # noqa: E402  (the study's scorer: mean of tech and business F1)
 
 TRAIN = ["bbc_full", "bbc_hd", "bbc_head", "uci_head"]
 REPORT = ["gold_hd", "gold_head"]
@@ -76,17 +78,6 @@ def wordpiece_vectors(enc, tok, texts):
                 np.add.at(count, ids, 1)
     alone = enc.static_vectors()
     return ((total + PRIOR * alone) / (count + PRIOR)[:, None]).astype(np.float32)
-
-
-def f1(want, got, label):
-    tp = sum(1 for w, g in zip(want, got) if w == label and g == label)
-    fp = sum(1 for w, g in zip(want, got) if w != label and g == label)
-    fn = sum(1 for w, g in zip(want, got) if w == label and g != label)
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-
-def macro(want, got):
-    return (f1(want, got, "tech") + f1(want, got, "business")) / 2
 
 
 def load(sets_dir, name):

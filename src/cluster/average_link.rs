@@ -227,13 +227,7 @@ mod tests {
 
     #[test]
     fn sparse_sums_agree_with_recomputing_every_mean() {
-        let mut seed: u64 = 11;
-        let mut next = |n: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
+        let mut next = crate::cluster::sequence(11);
         for round in 0..20 {
             let n = 6 + round % 7;
             let mut pairs: Vec<(u32, u32, f32)> = Vec::new();

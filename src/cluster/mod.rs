@@ -71,20 +71,19 @@ pub fn earlier_match(titles: &[&str], earlier: &[&str]) -> Vec<Option<(usize, f6
     let (new, old) = vectors.split_at(titles.len());
     let mut postings: HashMap<u32, Vec<usize>> = HashMap::new();
     for (k, v) in old.iter().enumerate() {
-        for &(t, _) in &v.weights {
+        for &(t, _) in v {
             postings.entry(t).or_default().push(k);
         }
     }
     new.iter()
         .map(|v| {
             let mut seen = std::collections::HashSet::new();
-            v.weights
-                .iter()
+            v.iter()
                 .flat_map(|(t, _)| postings.get(t).into_iter().flatten().copied())
                 .filter(|&k| seen.insert(k))
-                .filter(|&k| terms::shared(v, &old[k]) >= MIN_SHARED_TERMS)
-                .map(|k| (k, terms::cosine(v, &old[k])))
-                .filter(|&(_, s)| s >= SAME_STORY)
+                .map(|k| (k, terms::overlap(v, &old[k])))
+                .filter(|&(_, (shared, s))| shared >= MIN_SHARED_TERMS && s >= SAME_STORY)
+                .map(|(k, (_, s))| (k, s))
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
         })
         .collect()
@@ -96,9 +95,9 @@ pub fn earlier_match(titles: &[&str], earlier: &[&str]) -> Vec<Option<(usize, f6
 fn join_same_titles(reports: &[Report<'_>], vectors: &[terms::Vector], joined: &mut Joined) {
     let mut by_title: HashMap<Vec<u32>, Vec<usize>> = HashMap::new();
     for (i, v) in vectors.iter().enumerate() {
-        if v.weights.len() >= 2 {
+        if v.len() >= 2 {
             by_title
-                .entry(v.weights.iter().map(|t| t.0).collect())
+                .entry(v.iter().map(|t| t.0).collect())
                 .or_default()
                 .push(i);
         }
@@ -133,7 +132,7 @@ fn similar_titles(reports: &[Report<'_>], vectors: &[terms::Vector]) -> Vec<(u32
     order.sort_by_key(|&i| (minute[i], reports[i].published, i));
     let mut postings: HashMap<u32, Vec<usize>> = HashMap::new();
     for &i in &order {
-        for &(t, _) in &vectors[i].weights {
+        for &(t, _) in &vectors[i] {
             postings.entry(t).or_default().push(i);
         }
     }
@@ -143,7 +142,7 @@ fn similar_titles(reports: &[Report<'_>], vectors: &[terms::Vector]) -> Vec<(u32
     let mut mine: Vec<(u32, u32, f32)> = Vec::new();
     for &i in &order {
         mine.clear();
-        for &(t, _) in &vectors[i].weights {
+        for &(t, _) in &vectors[i] {
             let posting = &postings[&t];
             let at = cursor.entry(t).or_insert(0);
             let from = *at + 1;
@@ -161,8 +160,7 @@ fn similar_titles(reports: &[Report<'_>], vectors: &[terms::Vector]) -> Vec<(u32
                     continue;
                 }
                 met[j] = i;
-                let shared = terms::shared(&vectors[i], &vectors[j]);
-                let s = terms::cosine(&vectors[i], &vectors[j]);
+                let (shared, s) = terms::overlap(&vectors[i], &vectors[j]);
                 if shared >= MIN_SHARED_TERMS && s >= FLOOR {
                     let id = |k: usize| u32::try_from(k).expect("fewer than 2^32 reports");
                     mine.push((id(i), id(j), s as f32));
@@ -301,21 +299,21 @@ impl Joined {
     }
 }
 
-/// How many elements two sorted, duplicate-free slices share.
-fn shared<T: Ord>(a: &[T], b: &[T]) -> usize {
-    let (mut i, mut j, mut n) = (0, 0, 0);
+/// Calls `both` with each pair of elements two slices, sorted by `key` and
+/// without repeated keys, have in common.
+fn each_common<T, K: Ord>(a: &[T], b: &[T], key: impl Fn(&T) -> K, mut both: impl FnMut(&T, &T)) {
+    let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
+        match key(&a[i]).cmp(&key(&b[j])) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                n += 1;
+                both(&a[i], &b[j]);
                 i += 1;
                 j += 1;
             }
         }
     }
-    n
 }
 
 /// Word 5-grams of a text's opening, hashed: two texts sharing most of them
@@ -343,7 +341,8 @@ pub fn shingles(text: &str) -> Vec<u64> {
 
 /// Jaccard similarity of two shingle sets.
 pub fn shingle_similarity(a: &[u64], b: &[u64]) -> f64 {
-    let shared = shared(a, b);
+    let mut shared = 0;
+    each_common(a, b, |&x| x, |_, _| shared += 1);
     let union = a.len() + b.len() - shared;
     if union == 0 {
         0.0
@@ -358,6 +357,18 @@ const SHINGLED_WORDS: usize = 300;
 pub const MIN_SHINGLES: usize = 12;
 /// Shingle similarity at which two texts are one story.
 pub const SAME_TEXT: f64 = 0.5;
+
+/// A fixed pseudo-random sequence for tests: `next(n)` is below `n`, the
+/// same every run.
+#[cfg(test)]
+fn sequence(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -451,13 +462,7 @@ mod tests {
 
     #[test]
     fn the_term_index_finds_every_pair_an_all_pairs_scan_finds() {
-        let mut seed: u64 = 7;
-        let mut next = |n: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
+        let mut next = sequence(7);
         let words: Vec<String> = (0..60u8)
             .map(|w| {
                 format!(
@@ -495,8 +500,8 @@ mod tests {
             let mut mine: Vec<(f64, usize)> = Vec::new();
             for &j in &order[n + 1..] {
                 let minutes = (reports[j].published - reports[i].published).num_minutes();
-                let s = f64::from(terms::cosine(&vectors[i], &vectors[j]) as f32);
-                let shared = terms::shared(&vectors[i], &vectors[j]);
+                let (shared, s) = terms::overlap(&vectors[i], &vectors[j]);
+                let s = f64::from(s as f32);
                 if minutes <= WINDOW_HOURS * 60 && shared >= MIN_SHARED_TERMS && s >= FLOOR {
                     mine.push((s, j));
                 }

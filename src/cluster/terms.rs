@@ -11,10 +11,7 @@
 use std::collections::HashMap;
 
 /// One title's terms with their weights, L2-normalised, sorted by term id.
-#[derive(Debug, Clone, Default)]
-pub struct Vector {
-    pub weights: Vec<(u32, f32)>,
-}
+pub type Vector = Vec<(u32, f32)>;
 
 pub fn terms(text: &str) -> Vec<String> {
     let lower = text.to_lowercase();
@@ -149,50 +146,27 @@ pub fn vectors<'a>(titles: impl Iterator<Item = &'a str>) -> Vec<Vector> {
                 .map(|(id, tf)| (id, (1.0 + f64::from(tf).ln()) * idf[id as usize]))
                 .collect();
             let norm = weighted.iter().map(|(_, x)| x * x).sum::<f64>().sqrt();
-            Vector {
-                weights: weighted
-                    .into_iter()
-                    .map(|(id, x)| (id, if norm > 0.0 { (x / norm) as f32 } else { 0.0 }))
-                    .collect(),
-            }
+            weighted
+                .into_iter()
+                .map(|(id, x)| (id, if norm > 0.0 { (x / norm) as f32 } else { 0.0 }))
+                .collect()
         })
         .collect()
 }
 
-/// How many terms two titles share.
-pub fn shared(a: &Vector, b: &Vector) -> usize {
-    let (a, b) = (&a.weights, &b.weights);
-    let (mut i, mut j, mut n) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                n += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    n
-}
-
-/// Cosine of two normalised vectors.
-pub fn cosine(a: &Vector, b: &Vector) -> f64 {
-    let (a, b) = (&a.weights, &b.weights);
-    let (mut i, mut j, mut sum) = (0, 0, 0.0f64);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                sum += f64::from(a[i].1) * f64::from(b[j].1);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    sum
+/// How many terms two titles share, and the cosine of their normalised vectors.
+pub fn overlap(a: &Vector, b: &Vector) -> (usize, f64) {
+    let (mut shared, mut dot) = (0, 0.0f64);
+    super::each_common(
+        a,
+        b,
+        |t| t.0,
+        |x, y| {
+            shared += 1;
+            dot += f64::from(x.1) * f64::from(y.1);
+        },
+    );
+    (shared, dot)
 }
 
 #[cfg(test)]
@@ -237,8 +211,9 @@ mod tests {
             ]
             .into_iter(),
         );
-        assert!(cosine(&v[0], &v[1]) > cosine(&v[2], &v[3]));
-        assert!((cosine(&v[0], &v[0]) - 1.0).abs() < 1e-6);
-        assert_eq!(cosine(&v[0], &v[2]), cosine(&v[2], &v[0]));
+        assert!(overlap(&v[0], &v[1]).1 > overlap(&v[2], &v[3]).1);
+        assert!((overlap(&v[0], &v[0]).1 - 1.0).abs() < 1e-6);
+        assert_eq!(overlap(&v[0], &v[1]).0, 3);
+        assert_eq!(overlap(&v[0], &v[2]), overlap(&v[2], &v[0]));
     }
 }

@@ -96,8 +96,9 @@ pub fn classify_explained(
             format!("its address is under /{segment}/"),
         );
     }
-    let lexicon_text = format!("{title}. {title}. {text}");
-    let scores = topic_scores(&lexicon_text);
+    // The title counts twice for the lexicon.
+    let lexicon_words = lower_words(&format!("{title}. {title}. {text}"));
+    let scores = scores_of_words(&lexicon_words);
     let section = section_of(&scores);
     let shown: Vec<String> = TOPICS
         .iter()
@@ -105,7 +106,7 @@ pub fn classify_explained(
         .map(|(t, s)| format!("{t} {s:.2}"))
         .collect();
     let lexicon_why = format!("text: {}", shown.join(", "));
-    let words = lower_words(title).len() + lower_words(text).len();
+    let words = lexicon_words.len() - lower_words(title).len();
     if section != Section::Other || words > SHORT_TEXT_WORDS {
         return decided(section, DecidedBy::Lexicon, lexicon_why);
     }
@@ -203,12 +204,15 @@ const TOPICS: [&str; 5] = ["tech", "business", "politics", "sport", "entertainme
 /// Lexicon evidence per topic (in `TOPICS` order), per square root of the
 /// text's length, with the other-topic discount applied.
 pub fn topic_scores(text: &str) -> [f64; 5] {
-    let words = lower_words(text);
+    scores_of_words(&lower_words(text))
+}
+
+fn scores_of_words(words: &[String]) -> [f64; 5] {
     let mut scores = [0.0f64; 5];
     if words.is_empty() {
         return scores;
     }
-    each_match(&words, |t| {
+    each_match(words, |t| {
         scores[t.topic] += lexicons()[t.topic][t.position].1
     });
     let norm = (words.len() as f64).sqrt();

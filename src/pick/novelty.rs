@@ -18,6 +18,7 @@ pub struct SentReport {
     pub text: String,
 }
 
+#[derive(Debug)]
 struct Earlier {
     edition: String,
     title: String,
@@ -25,20 +26,11 @@ struct Earlier {
 }
 
 /// What earlier editions carried, as the novelty rule compares it.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Sent {
     links: HashSet<String>,
     texts: Vec<Vec<u64>>,
     earlier: Vec<Earlier>,
-}
-
-impl std::fmt::Debug for Sent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sent")
-            .field("links", &self.links.len())
-            .field("reports", &self.earlier.len())
-            .finish()
-    }
 }
 
 /// How many names and figures a story must add to an earlier one to be a
