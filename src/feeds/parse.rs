@@ -307,6 +307,19 @@ mod tests {
     }
 
     #[test]
+    fn a_json_feed_whose_ids_are_numbers_is_read() {
+        let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
+            {"id":31731,"url":"https://example.com/a","title":"Numbered","date_published":"2026-01-30T10:00:00Z"},
+            {"id":"b","url":"https://example.com/b","title":"Named"}]}"#;
+        let f = parse_feed(json.as_bytes(), Some("application/feed+json"), "j", None).unwrap();
+        assert_eq!(f.items.len(), 2);
+        assert_eq!(f.items[0].title, "Numbered");
+        assert_eq!(f.items[0].key, ItemKey::from_guid("j", "31731"));
+        assert!(f.items[0].published.is_some());
+        assert!(!f.repairs.is_empty());
+    }
+
+    #[test]
     fn html_is_reported_as_such() {
         let html = b"\n<!DOCTYPE html><html><body>hi</body></html>";
         assert_eq!(

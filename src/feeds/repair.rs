@@ -541,6 +541,13 @@ fn to_utf8(body: &[u8], charset: Option<&str>) -> Option<(String, &'static str)>
 pub fn repair(doc: &[u8]) -> (String, Vec<&'static str>) {
     let mut fixes = Vec::new();
     let text = String::from_utf8_lossy(doc);
+    if text.trim_start().starts_with('{') {
+        if let Some(fixed) = json_ids_as_text(&text) {
+            fixes.push("read JSON Feed item ids that are numbers as text");
+            return (fixed, fixes);
+        }
+        return (text.into_owned(), fixes);
+    }
     let cleaned: String = text
         .chars()
         .filter(|&c| {
@@ -559,6 +566,23 @@ pub fn repair(doc: &[u8]) -> (String, Vec<&'static str>) {
         fixes.push("balanced tags");
     }
     (balanced, fixes)
+}
+
+/// JSON Feed says an item's id is a string, and feed-rs rejects the whole
+/// feed when one is a number (`"id": 31731`); lenient readers take it as
+/// the number's text, and so do we.
+fn json_ids_as_text(text: &str) -> Option<String> {
+    let mut doc: serde_json::Value = serde_json::from_str(text).ok()?;
+    let mut changed = false;
+    for item in doc.get_mut("items")?.as_array_mut()? {
+        if let Some(id) = item.get_mut("id")
+            && (id.is_number() || id.is_boolean())
+        {
+            *id = serde_json::Value::String(id.to_string());
+            changed = true;
+        }
+    }
+    changed.then(|| doc.to_string())
 }
 
 const XML_ENTITIES: [&str; 5] = ["amp", "lt", "gt", "quot", "apos"];
