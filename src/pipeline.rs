@@ -396,8 +396,7 @@ async fn refresh_one(
             NewItem {
                 item,
                 canonical_link: item.link.as_deref().map(canonical_link),
-                // Undated entries count from when we first saw them; future dates are clamped to now.
-                published: item.published.unwrap_or(now).min(now),
+                published: published_at(item.published, state.fetched_before, now),
                 article_text: text,
                 text_source,
             }
@@ -439,6 +438,23 @@ async fn refresh_one(
         repairs: parsed.repairs,
         moved_to,
     }))
+}
+
+/// When an item counts as published. Future dates are clamped to now. An
+/// undated item counts from when roundup first saw it, except on a feed's
+/// first fetch: that fetch only finds what already existed, so its undated
+/// items are dated before any window (the Unix epoch) and never lead an
+/// edition as new.
+fn published_at(
+    date: Option<DateTime<Utc>>,
+    fetched_before: bool,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    match date {
+        Some(d) => d.min(now),
+        None if fetched_before => now,
+        None => DateTime::UNIX_EPOCH,
+    }
 }
 
 /// The new items a fetch left out, newest first kept.

@@ -1,6 +1,7 @@
 //! Feeds: where they live (`FeedSource`), how they are fetched (`fetch`) and
 //! how their bytes become `FeedItem`s (`parse`).
 
+pub mod dates;
 pub mod fetch;
 pub mod guard;
 pub mod parse;

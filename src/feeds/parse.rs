@@ -75,6 +75,7 @@ fn parse_strict(doc: &[u8], base: Option<&Url>) -> Result<feed_rs::model::Feed, 
     let parser = feed_rs::parser::Builder::new()
         .base_uri(base.map(Url::as_str))
         .id_generator(|_, _, _| String::new())
+        .timestamp_parser(super::dates::parse_date)
         .build();
     // A parser panic on a pathological input must not take the process down.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(doc)))

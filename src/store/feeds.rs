@@ -13,6 +13,9 @@ pub struct FeedState {
     pub last_error: Option<String>,
     /// Items published before this are not taken: an earlier fetch cut them.
     pub cut_before: Option<DateTime<Utc>>,
+    /// Whether a fetch of this feed has ever succeeded. Until one has, every
+    /// item in it already existed: an undated one is not news.
+    pub fetched_before: bool,
 }
 
 /// What `roundup feeds` shows for one feed.
@@ -96,11 +99,13 @@ impl Store {
             i64,
             Option<String>,
             Option<i64>,
+            Option<i64>,
         );
         let row: Row = sqlx::query_as(self.sql(
             "INSERT INTO feeds (url, name) VALUES (?, ?)
              ON CONFLICT (url) DO UPDATE SET name = excluded.name
-             RETURNING id, etag, last_modified, fetch_url, next_check_at, disabled, last_error, cut_before",
+             RETURNING id, etag, last_modified, fetch_url, next_check_at, disabled, last_error, cut_before,
+                       last_success_at",
         ))
         .bind(url)
         .bind(name)
@@ -117,6 +122,7 @@ impl Store {
             disabled: row.5 != 0,
             last_error: row.6,
             cut_before: row.7.map(from_ts),
+            fetched_before: row.8.is_some(),
         })
     }
 
