@@ -612,12 +612,7 @@ async fn cmd_preview(
         let built = pipeline::build_digest(app, now, BuildMode::Preview).await?;
         print!("{}", crate::explain::explain(&built));
     }
-    if digest.story_count() == 0 {
-        eprintln!(
-            "warning: no stories for {}: has `roundup refresh` run?",
-            digest.key
-        );
-    }
+    warn_if_thin(app, &digest);
     let html = pipeline::preview_html(app, &digest)?;
     let out = out.unwrap_or_else(|| {
         Path::new(&app.config.delivery.outbox_dir).join(format!("preview-{}.html", digest.key))
@@ -647,19 +642,29 @@ async fn cmd_preview(
     Ok(ExitCode::SUCCESS)
 }
 
+fn warn_if_thin(app: &App, digest: &crate::assemble::Digest) {
+    if digest.story_count() == 0 {
+        eprintln!(
+            "warning: no stories for {}: has `roundup refresh` run?",
+            digest.key
+        );
+    } else if let Some(why) = pipeline::thin_edition(digest, &app.config.pick) {
+        eprintln!("warning: {}: {why}", digest.key);
+    }
+}
+
 /// The upcoming edition for editors' tools and the week scorer.
 async fn cmd_preview_json(
     app: &App,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<ExitCode> {
     let digest = crate::editor::upcoming(app, now).await?;
-    if digest.story_count() == 0 {
-        eprintln!(
-            "warning: no stories for {}: has `roundup refresh` run?",
-            digest.key
-        );
+    warn_if_thin(app, &digest);
+    let mut json = crate::editor::edition_json(&digest);
+    if let Some(why) = pipeline::thin_edition(&digest, &app.config.pick) {
+        json["warnings"] = serde_json::json!([why]);
     }
-    println!("{}", crate::editor::edition_json(&digest));
+    println!("{json}");
     Ok(ExitCode::SUCCESS)
 }
 

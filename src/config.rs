@@ -94,6 +94,10 @@ pub struct PickSettings {
     pub window_days: i64,
     pub per_section: usize,
     pub max_per_source: usize,
+    /// Stories scoring under this are not sent, however empty the section.
+    pub min_score: f64,
+    /// An edition with fewer stories than this is flagged to the editors.
+    pub min_stories: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -399,6 +403,10 @@ impl Default for PickSettings {
             window_days: 7,
             per_section: 5,
             max_per_source: 2,
+            // A lone report a week old with a short text scores about 0.24;
+            // clickbait and press releases of that kind fall under 0.15.
+            min_score: 0.15,
+            min_stories: 5,
         }
     }
 }
@@ -666,6 +674,9 @@ impl Config {
         }
         if self.pick.max_per_source == 0 {
             return err("pick.max_per_source", "must be at least 1".into());
+        }
+        if !(self.pick.min_score.is_finite() && self.pick.min_score >= 0.0) {
+            return err("pick.min_score", "must be a number, 0 or more".into());
         }
         if self.summary.sentences == 0 || self.summary.max_words < 10 {
             return err(

@@ -728,6 +728,13 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
         .iter()
         .flat_map(|p| p.item_ids.iter().copied())
         .collect();
+    let thin = thin_edition(&digest, settings);
+    if let Some(why) = &thin {
+        tracing::warn!(edition = %digest.key, stories = digest.story_count(), min_stories = settings.min_stories,
+            "thin edition: {why}");
+    }
+    metrics::gauge!(crate::telemetry::EDITION_STORIES).set(digest.story_count() as f64);
+    metrics::gauge!(crate::telemetry::EDITION_THIN).set(if thin.is_some() { 1.0 } else { 0.0 });
     Ok(Built {
         digest,
         picks,
@@ -950,7 +957,24 @@ pub async fn deliver_until(
     .await
 }
 
-/// The HTML an editor or a browser sees: the digest rendered for no one in particular.
+/// Why editors should look before an edition goes: fewer stories cleared
+/// the floor than `pick.min_stories`. Without a review step it is still sent
+/// with what cleared it; a thin edition beats a padded one.
+pub fn thin_edition(digest: &Digest, pick: &crate::config::PickSettings) -> Option<String> {
+    let n = digest.story_count();
+    (n < pick.min_stories).then(|| {
+        format!(
+            "only {n} {} cleared the floor (pick.min_score {}), fewer than pick.min_stories ({})",
+            if n == 1 { "story" } else { "stories" },
+            pick.min_score,
+            pick.min_stories
+        )
+    })
+}
+
+/// The HTML an editor or a browser sees: the digest rendered for no one in
+/// particular, with a note at the top when the edition is thin (for the
+/// editor's eyes: subscribers never see it).
 pub fn preview_html(app: &App, digest: &Digest) -> anyhow::Result<String> {
     // A stand-in reader, so the footer reads as a subscriber's would.
     let recipient = Recipient {
@@ -958,7 +982,28 @@ pub fn preview_html(app: &App, digest: &Digest) -> anyhow::Result<String> {
         email: EmailAddress::parse("reader@example.com")?,
         name: None,
     };
-    Ok(app.renderer.render(digest, &recipient)?.html)
+    let html = app.renderer.render(digest, &recipient)?.html;
+    Ok(match thin_edition(digest, &app.config.pick) {
+        Some(why) => with_editor_note(&html, &why),
+        None => html,
+    })
+}
+
+/// `html` with a visible note right after its `<body>` tag.
+fn with_editor_note(html: &str, note: &str) -> String {
+    let note = format!(
+        "<div role=\"alert\" style=\"background:#fff3cd;color:#664d03;border:1px solid #ffe69c;padding:12px 16px;font:14px/1.4 sans-serif\"><strong>For the editors:</strong> {}</div>",
+        note.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    );
+    match html
+        .find("<body")
+        .and_then(|at| html[at..].find('>').map(|end| at + end + 1))
+    {
+        Some(at) => format!("{}{note}{}", &html[..at], &html[at..]),
+        None => format!("{note}{html}"),
+    }
 }
 
 // ---------------------------------------------------------------- archive
@@ -1062,4 +1107,41 @@ pub async fn run_once(
         preview_path,
         archive_dir,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thin_edition_is_flagged_and_the_note_is_the_first_thing_in_the_page() {
+        let key: crate::domain::EditionKey = "2026-W05".parse().unwrap();
+        let digest =
+            crate::assemble::assemble(key, "Roundup", "{newsletter} · {date}: {lead}", 200, &[]);
+        let settings = crate::config::PickSettings::default();
+        let why = thin_edition(&digest, &settings).expect("no stories is thin");
+        assert!(
+            why.contains("only 0 stories") && why.contains("pick.min_stories (5)"),
+            "{why}"
+        );
+        let none = crate::config::PickSettings {
+            min_stories: 0,
+            ..settings
+        };
+        assert_eq!(thin_edition(&digest, &none), None);
+        let page = with_editor_note("<html><body class=\"x\"><p>Hi</p></body></html>", "a < b");
+        assert_eq!(
+            page.find("<div role=\"alert\""),
+            Some("<html><body class=\"x\">".len())
+        );
+        assert!(page.contains("a &lt; b"));
+        assert_eq!(
+            with_editor_note("<p>Hi</p>", "n").find("<p>"),
+            Some(page_note_len("n"))
+        );
+    }
+
+    fn page_note_len(note: &str) -> usize {
+        with_editor_note("", note).len()
+    }
 }

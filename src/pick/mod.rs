@@ -1,11 +1,12 @@
 //! The editor's judgment: classify each candidate into a section, merge items
 //! about the same story (`crate::cluster`), rank, and select the top stories
 //! per section. Pure: values in, values out. One file per job: `classify`
-//! (with `learned` weights over `wordpiece`s for short texts), `rank` and
-//! `select`; this one holds the types and chains them.
+//! (with `learned` weights over `wordpiece`s for short texts), `non_news`,
+//! `novelty`, `rank` and `select`; this one holds the types and chains them.
 
 mod classify;
 mod learned;
+mod non_news;
 mod novelty;
 mod rank;
 mod select;
@@ -16,6 +17,7 @@ pub use classify::{
     evidence, topic_scores,
 };
 pub use learned::{PieceEvidence, Scores as LearnedScores, evidence as learned_evidence};
+pub use non_news::{NotNews, not_news};
 pub use novelty::{Follows, Sent, SentReport, facts};
 
 use crate::cluster::{self, Report};
@@ -360,7 +362,7 @@ mod tests {
         let s = PickSettings {
             per_section: 3,
             max_per_source: 2,
-            window_days: 7,
+            ..PickSettings::default()
         };
         let picks = picks_of(items, &s, now(), &HashSet::new());
         assert_eq!(picks.len(), 3);
@@ -579,26 +581,78 @@ mod tests {
     }
 
     #[test]
-    fn clickbait_paid_posts_deals_and_press_releases_rank_lower() {
-        let plain = penalty("Harbor Bank agrees to buy Northgate", DEAL_TEXT, &[]);
+    fn stories_under_the_floor_are_not_sent_however_empty_the_section() {
+        let items = vec![
+            tech(1, 1, "Chip maker unveils a faster processor", 2),
+            // A week old: recency is small, so it scores under a high floor.
+            tech(2, 2, "Browser makers agree on passkey sync", 160),
+        ];
+        let settings = PickSettings {
+            min_score: 0.5,
+            ..PickSettings::default()
+        };
+        let s = pick(
+            &items,
+            &settings,
+            now(),
+            &Sent::default(),
+            &Steering::default(),
+        );
+        assert_eq!(
+            s.picks
+                .iter()
+                .map(|p| p.candidate.item_id)
+                .collect::<Vec<_>>(),
+            [1]
+        );
+        assert!(
+            s.runners_up[0].why.starts_with("below the floor: score"),
+            "{}",
+            s.runners_up[0].why
+        );
+    }
+
+    #[test]
+    fn clickbait_and_press_releases_rank_lower() {
+        let plain = penalty("Harbor Bank agrees to buy Northgate", DEAL_TEXT);
         assert_eq!(plain, 1.0);
-        assert!(penalty("You won't believe what this bank did", DEAL_TEXT, &[]) < 0.5);
-        assert!(penalty("Harbor Bank's new card", DEAL_TEXT, &["Sponsored".into()]) < 0.5);
-        assert!(penalty("Laptop deal of the day: 40% off", DEAL_TEXT, &[]) < 0.5);
+        assert!(penalty("You won't believe what this bank did", DEAL_TEXT) < 0.5);
         let release = format!("NEW YORK, Nov. 20, 2026 /PRNewswire/ -- {DEAL_TEXT}");
-        assert!(penalty("Harbor Bank announces agreement", &release, &[]) < 1.0);
-        // And it shows in the ranking: the paid post loses to a plain story.
+        assert!(penalty("Harbor Bank announces agreement", &release) < 1.0);
+    }
+
+    #[test]
+    fn paid_posts_and_deals_are_kept_out_and_say_why() {
         let mut paid = tech(1, 1, "Sponsored: the future of laptop chips", 1);
         paid.text = DEAL_TEXT.into();
+        let mut deal = tech(3, 3, "Laptop deal of the day: 40% off", 1);
+        deal.text = "Our favourite thin laptop is cheaper than ever this week at the big retailers, with the chip upgrade included at no extra cost for a limited time.".into();
+        deal.canonical_link = Some("https://example.com/deal".into());
         let mut news = tech(2, 2, "Chip maker unveils a faster processor", 30);
         news.text = "Kestrel Semiconductor unveiled its K9 processor for thin laptops on Tuesday, claiming it doubles battery life compared with last year's chip while running office software faster. Laptop makers will ship the first machines with it in February.".into();
         news.canonical_link = Some("https://example.com/other".into());
-        let picks = picks_of(
-            vec![paid, news],
+        let s = pick(
+            &[paid, deal, news],
             &PickSettings::default(),
             now(),
-            &HashSet::new(),
+            &Sent::default(),
+            &Steering::default(),
         );
-        assert_eq!(picks[0].candidate.item_id, 2);
+        assert_eq!(
+            s.picks
+                .iter()
+                .map(|p| p.candidate.item_id)
+                .collect::<Vec<_>>(),
+            [2]
+        );
+        let why: Vec<&str> = s.runners_up.iter().map(|r| r.why.as_str()).collect();
+        assert!(
+            why.iter().any(|w| w.starts_with("not news: sponsored")),
+            "{why:?}"
+        );
+        assert!(
+            why.iter().any(|w| w.starts_with("not news: deal")),
+            "{why:?}"
+        );
     }
 }

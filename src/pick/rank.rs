@@ -1,5 +1,5 @@
 //! A story's score: how widely it was covered, how recent and how substantial
-//! its main report is, less for clickbait, deals and press releases.
+//! its main report is, less for clickbait and press releases.
 
 use super::classify::{classify_group, topic_scores};
 use super::{Candidate, Pick, ScoreParts, SourceRef, Steering};
@@ -22,6 +22,8 @@ pub(super) struct Story<'a> {
     pub(super) members: Vec<SourceRef>,
     pub(super) item_ids: Vec<i64>,
     pub(super) follows: Option<String>,
+    /// Why it is not news, if it is not (`super::non_news`).
+    pub(super) not_news: Option<String>,
 }
 
 impl Story<'_> {
@@ -107,7 +109,7 @@ pub(super) fn score_story<'a>(
         sources: sources.len(),
         quality: 0.5 + 0.5 * (words as f64 / 150.0).min(1.0),
         words,
-        penalty: penalty(&main.title, &main.text, &main.categories),
+        penalty: penalty(&main.title, &main.text),
     };
     let score =
         parts.weight * (0.3 + parts.recency) * parts.coverage * parts.quality * parts.penalty;
@@ -142,12 +144,20 @@ pub(super) fn score_story<'a>(
         pinned,
         also,
         follows: None,
+        not_news: super::non_news::not_news(
+            &main.title,
+            &main.text,
+            &main.categories,
+            main.link.as_deref(),
+        )
+        .map(|n| n.to_string()),
     })
 }
 
-/// Clickbait, paid posts, deals and press-release boilerplate make poor lead
-/// stories: they keep a fraction of their score.
-pub(super) fn penalty(title: &str, text: &str, categories: &[String]) -> f64 {
+/// Clickbait and press-release boilerplate make poor lead stories: they keep
+/// a fraction of their score. (Paid posts and deals are not news at all:
+/// `super::non_news` keeps them out.)
+pub(super) fn penalty(title: &str, text: &str) -> f64 {
     let t = title.to_lowercase();
     let opening: String = text.chars().take(300).collect::<String>().to_lowercase();
     let mut p = 1.0;
@@ -164,38 +174,6 @@ pub(super) fn penalty(title: &str, text: &str, categories: &[String]) -> f64 {
         "mind-blowing",
     ];
     if BAIT.iter().any(|b| t.contains(b)) {
-        p *= 0.3;
-    }
-    const PAID: &[&str] = &[
-        "sponsored",
-        "advertorial",
-        "partner content",
-        "paid post",
-        "promoted",
-    ];
-    let paid_category = categories.iter().any(|c| {
-        let c = c.to_lowercase();
-        PAID.iter().any(|w| c.contains(w))
-    });
-    if paid_category
-        || PAID.iter().any(|w| t.contains(w))
-        || opening.contains("this post is sponsored")
-        || opening.contains("in partnership with")
-        || opening.contains("paid partnership")
-    {
-        p *= 0.3;
-    }
-    const DEALS: &[&str] = &[
-        "best deals",
-        "deal of the day",
-        "% off",
-        "coupon",
-        "promo code",
-        "giveaway",
-        "black friday deal",
-        "lowest price",
-    ];
-    if DEALS.iter().any(|d| t.contains(d)) {
         p *= 0.3;
     }
     let lower = text.to_lowercase();
