@@ -337,6 +337,9 @@ pub struct FeedSettings {
     pub section: Option<Section>,
     #[serde(default = "one")]
     pub weight: f64,
+    /// news, personal or aggregator; unset, roundup tells an aggregator by
+    /// its links (most point elsewhere) and takes the rest as news.
+    pub kind: Option<crate::domain::SourceKind>,
 }
 
 fn one() -> f64 {

@@ -55,15 +55,19 @@ fn story_lines(out: &mut String, p: &Pick, indent: &str) {
     }
     let _ = writeln!(
         out,
-        "{indent}score {:.2} = weight {:.2} × (0.3 + recency {:.2} [{:.0} h old]) × coverage {:.1} [{} source{}] × quality {:.2} [{} words] × penalty {:.1}",
+        "{indent}score {:.2} = standing {:.2} [{}, weight {:.2}] × (0.3 + recency {:.2} [{:.0} h old]) × coverage {:.1} [{} source{}] × substance {:.2} [{} news signal{}, {} words] × penalty {:.1}",
         p.score,
+        s.standing,
+        s.kind.as_str(),
         s.weight,
         s.recency,
         s.age_hours,
         s.coverage,
         s.sources,
         if s.sources == 1 { "" } else { "s" },
-        s.quality,
+        s.substance,
+        s.signals,
+        if s.signals == 1 { "" } else { "s" },
         s.words,
         s.penalty
     );

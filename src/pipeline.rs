@@ -39,6 +39,7 @@ struct ConfiguredFeed {
     name: String,
     section: Option<Section>,
     weight: f64,
+    kind: Option<crate::domain::SourceKind>,
 }
 
 impl App {
@@ -156,6 +157,7 @@ fn configured_feeds(config: &Config) -> Vec<ConfiguredFeed> {
                 name,
                 section: f.section,
                 weight: f.weight,
+                kind: f.kind,
             }
         })
         .collect()
@@ -652,6 +654,7 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
                 feed_id: it.feed_id,
                 source_name: feed.name.clone(),
                 source_weight: weight_of.get(key.as_str()).copied().unwrap_or(feed.weight),
+                source_kind: feed.kind,
                 section_hint: feed.section,
                 title: it.title.clone(),
                 link: it.link.clone(),

@@ -164,8 +164,16 @@ fn stories_linking_to_a_refused_page_keep_the_feed_text() {
             && log.contains("using the feed's text"),
         "{log}"
     );
-    let eml = std::fs::read_to_string(&emls(&d.join("outbox"))[0]).unwrap();
-    assert!(eml.contains("Kestrel"), "the stories are still there");
+    // Every demo story links to one of those pages: the stories are still
+    // there, told from the feeds' text.
+    let stories: usize = out
+        .split("with ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(stories >= 5, "{out}");
+    assert!(!emls(&d.join("outbox")).is_empty());
 }
 
 #[test]

@@ -6,9 +6,11 @@ mod email;
 mod item_key;
 mod name;
 mod section;
+mod source_kind;
 
 pub use edition::EditionKey;
 pub use email::EmailAddress;
 pub use item_key::ItemKey;
 pub use name::SubscriberName;
 pub use section::Section;
+pub use source_kind::SourceKind;

@@ -2,7 +2,7 @@
 //! about the same story (`crate::cluster`), rank, and select the top stories
 //! per section. Pure: values in, values out. One file per job: `classify`
 //! (with `learned` weights over `wordpiece`s for short texts), `non_news`,
-//! `novelty`, `rank` and `select`; this one holds the types and chains them.
+//! `novelty`, `substance`, `rank` and `select`; this one holds the types and chains them.
 
 mod classify;
 mod learned;
@@ -10,6 +10,7 @@ mod non_news;
 mod novelty;
 mod rank;
 mod select;
+mod substance;
 mod wordpiece;
 
 pub use classify::{
@@ -22,7 +23,7 @@ pub use novelty::{Follows, Sent, SentReport, facts};
 
 use crate::cluster::{self, Report};
 use crate::config::PickSettings;
-use crate::domain::Section;
+use crate::domain::{Section, SourceKind};
 use chrono::{DateTime, Utc};
 use rank::{Story, score_story};
 use std::collections::HashSet;
@@ -34,6 +35,8 @@ pub struct Candidate {
     pub feed_id: i64,
     pub source_name: String,
     pub source_weight: f64,
+    /// As configured; `None` lets `pick` tell it from the feed's links.
+    pub source_kind: Option<SourceKind>,
     pub section_hint: Option<Section>,
     pub title: String,
     pub link: Option<String>,
@@ -79,11 +82,15 @@ pub struct Pick {
 }
 
 /// The factors of a story's score, kept so an editor can see why it ranks
-/// where it does: score = weight × (0.3 + recency) × coverage × quality × penalty.
+/// where it does: score = standing × (0.3 + recency) × coverage × substance × penalty.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScoreParts {
-    /// The highest source weight among the story's feeds.
+    /// The best standing among the story's feeds: configured weight × the
+    /// share its kind carries (`SourceKind::standing`).
+    pub standing: f64,
+    /// That feed's configured weight and kind.
     pub weight: f64,
+    pub kind: SourceKind,
     /// exp(-age / 96 h), from the newest report.
     pub recency: f64,
     pub age_hours: f64,
@@ -91,10 +98,12 @@ pub struct ScoreParts {
     /// member's text counts once).
     pub coverage: f64,
     pub sources: usize,
-    /// 0.5 to 1.0 by the main report's length (full marks at 150 words).
-    pub quality: f64,
+    /// 0.5 to 1.0 by the news signals in the main report's title and
+    /// opening: figures, names, words of results, deals and rulings.
+    pub substance: f64,
+    pub signals: usize,
     pub words: usize,
-    /// 1.0, or less for clickbait, deals and press releases.
+    /// 1.0, or less for clickbait and press releases.
     pub penalty: f64,
 }
 
@@ -171,6 +180,7 @@ pub fn pick(
         .collect();
     let groups = cluster::stories(&reports, &texts);
     drop(reports);
+    let kinds = feed_kinds(&fresh);
     // A story an earlier edition told, re-worded, stays out unless it brings new facts.
     let members: Vec<Vec<&Candidate>> = groups
         .iter()
@@ -186,7 +196,7 @@ pub fn pick(
                 || group.iter().any(|&i| steering.pins(fresh[i]))
         })
         .filter_map(|(group, f)| {
-            let mut story = score_story(&group, &fresh, &texts, now, steering)?;
+            let mut story = score_story(&group, &fresh, &texts, &kinds, now, steering)?;
             story.follows = f.map(|f| f.describe());
             Some(story)
         })
@@ -203,6 +213,47 @@ pub fn pick(
     select::select(&stories, settings)
 }
 
+/// Feeds with at least this many linked items can be told to be aggregators.
+const KIND_EVIDENCE: usize = 5;
+
+/// Each feed's kind: as configured, else an aggregator when most of its
+/// items link to hosts other than its commonest one (a newsroom links to its
+/// own site), else a news outlet.
+fn feed_kinds(candidates: &[&Candidate]) -> std::collections::HashMap<i64, SourceKind> {
+    use std::collections::HashMap;
+    let mut hosts: HashMap<i64, HashMap<String, usize>> = HashMap::new();
+    let mut configured: HashMap<i64, SourceKind> = HashMap::new();
+    for c in candidates {
+        if let Some(k) = c.source_kind {
+            configured.insert(c.feed_id, k);
+            continue;
+        }
+        let host = c
+            .link
+            .as_deref()
+            .and_then(|l| url::Url::parse(l).ok())
+            .and_then(|u| {
+                u.host_str()
+                    .map(|h| h.trim_start_matches("www.").to_string())
+            });
+        if let Some(h) = host {
+            *hosts.entry(c.feed_id).or_default().entry(h).or_default() += 1;
+        }
+    }
+    let mut kinds = configured;
+    for (feed, counts) in hosts {
+        let linked: usize = counts.values().sum();
+        let commonest = counts.values().copied().max().unwrap_or(0);
+        let kind = if linked >= KIND_EVIDENCE && 2 * commonest < linked {
+            SourceKind::Aggregator
+        } else {
+            SourceKind::News
+        };
+        kinds.entry(feed).or_insert(kind);
+    }
+    kinds
+}
+
 #[cfg(test)]
 mod tests {
     use super::rank::penalty;
@@ -216,6 +267,7 @@ mod tests {
             feed_id: feed,
             source_name: format!("Feed {feed}"),
             source_weight: 1.0,
+            source_kind: None,
             section_hint: Some(Section::Tech),
             title: title.into(),
             link: Some(link.into()),
@@ -487,8 +539,11 @@ mod tests {
             s.runners_up[0].why
         );
         let parts = s.picks[0].parts;
-        let product =
-            parts.weight * (0.3 + parts.recency) * parts.coverage * parts.quality * parts.penalty;
+        let product = parts.standing
+            * (0.3 + parts.recency)
+            * parts.coverage
+            * parts.substance
+            * parts.penalty;
         assert!(
             (product - s.picks[0].score).abs() < 1e-9,
             "the parts explain the score"
@@ -610,6 +665,52 @@ mod tests {
             "{}",
             s.runners_up[0].why
         );
+    }
+
+    #[test]
+    fn a_feed_of_links_elsewhere_is_an_aggregator_and_configured_kinds_stand() {
+        let linked = |id: i64, feed: i64, host: &str| {
+            let mut c = tech(id, feed, "A title", 1);
+            c.link = Some(format!("https://{host}/story-{id}"));
+            c
+        };
+        let mut items: Vec<Candidate> = (0..6)
+            .map(|i| linked(i, 1, &format!("site{i}.example")))
+            .collect();
+        items.extend((10..16).map(|i| linked(i, 2, "www.outlet.example")));
+        items.extend((20..26).map(|i| linked(i, 3, &format!("blog{i}.example"))));
+        for c in items.iter_mut().filter(|c| c.feed_id == 3) {
+            c.source_kind = Some(SourceKind::Personal);
+        }
+        // Too few links to tell: a news outlet.
+        items.push(linked(30, 4, "a.example"));
+        items.push(linked(31, 4, "b.example"));
+        let refs: Vec<&Candidate> = items.iter().collect();
+        let kinds = feed_kinds(&refs);
+        assert_eq!(kinds[&1], SourceKind::Aggregator);
+        assert_eq!(kinds[&2], SourceKind::News);
+        assert_eq!(kinds[&3], SourceKind::Personal);
+        assert_eq!(kinds[&4], SourceKind::News);
+    }
+
+    #[test]
+    fn a_report_with_the_news_in_it_outranks_a_longer_one_without() {
+        let mut news = tech(1, 1, "Kestrel's K9 chip ships to 40 laptop makers", 5);
+        news.text = "Kestrel Semiconductor said on Tuesday it had shipped 2 million K9 chips to \
+                     Dell and Lenovo, and raised its revenue forecast to $4bn."
+            .into();
+        let mut essay = tech(2, 2, "Some thoughts on laptops and how we use them", 5);
+        essay.text = "I have been thinking about how we all use laptops these days. ".repeat(30);
+        essay.canonical_link = Some("https://example.com/essay".into());
+        let s = pick(
+            &[essay, news],
+            &PickSettings::default(),
+            now(),
+            &Sent::default(),
+            &Steering::default(),
+        );
+        assert_eq!(s.picks[0].candidate.item_id, 1);
+        assert!(s.picks[0].parts.signals > s.picks[1].parts.signals);
     }
 
     #[test]

@@ -259,6 +259,16 @@ mod tests {
                 "{title}"
             );
         }
+        // "Deals" is where newsrooms file mergers.
+        assert_eq!(
+            kind(
+                "Harbor Bank agrees to buy Northgate",
+                "",
+                &["Deals"],
+                Some("https://news.example.com/business/deals/harbor-bank-northgate")
+            ),
+            None
+        );
         // An address segment counts only as a section, not as the article's slug.
         assert_eq!(
             kind(

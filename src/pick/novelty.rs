@@ -183,6 +183,7 @@ mod tests {
             feed_id: 1,
             source_name: "Feed".into(),
             source_weight: 1.0,
+            source_kind: None,
             section_hint: None,
             title: title.into(),
             link: Some("https://e.example/new".into()),

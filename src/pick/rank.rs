@@ -1,9 +1,10 @@
-//! A story's score: how widely it was covered, how recent and how substantial
-//! its main report is, less for clickbait and press releases.
+//! A story's score: the standing of its best feed, how widely and how
+//! recently it was covered, how much news its main report carries, less for
+//! clickbait and press releases.
 
 use super::classify::{classify_group, topic_scores};
 use super::{Candidate, Pick, ScoreParts, SourceRef, Steering};
-use crate::domain::Section;
+use crate::domain::{Section, SourceKind};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 
@@ -49,6 +50,7 @@ pub(super) fn score_story<'a>(
     members: &[usize],
     candidates: &[&'a Candidate],
     shingles: &[Vec<u64>],
+    kinds: &std::collections::HashMap<i64, SourceKind>,
     now: DateTime<Utc>,
     steering: &Steering,
 ) -> Option<Story<'a>> {
@@ -101,18 +103,30 @@ pub(super) fn score_story<'a>(
         .unwrap_or(main.published);
     let age_hours = (now - newest).num_minutes().max(0) as f64 / 60.0;
     let words = main.word_count();
+    let kind_of = |c: &Candidate| kinds.get(&c.feed_id).copied().unwrap_or(SourceKind::News);
+    let best = group
+        .iter()
+        .max_by(|a, b| {
+            (a.source_weight * kind_of(a).standing())
+                .total_cmp(&(b.source_weight * kind_of(b).standing()))
+        })
+        .expect("a story has a report");
+    let signals = super::substance::signals(&main.title, &main.text);
     let parts = ScoreParts {
-        weight: group.iter().map(|c| c.source_weight).fold(0.0, f64::max),
+        standing: best.source_weight * kind_of(best).standing(),
+        weight: best.source_weight,
+        kind: kind_of(best),
         recency: (-age_hours / 96.0).exp(),
         age_hours,
         coverage: 1.0 + 0.6 * (sources.len() as f64 - 1.0),
         sources: sources.len(),
-        quality: 0.5 + 0.5 * (words as f64 / 150.0).min(1.0),
+        substance: super::substance::substance(signals),
+        signals,
         words,
         penalty: penalty(&main.title, &main.text),
     };
     let score =
-        parts.weight * (0.3 + parts.recency) * parts.coverage * parts.quality * parts.penalty;
+        parts.standing * (0.3 + parts.recency) * parts.coverage * parts.substance * parts.penalty;
     let also = group.iter().filter(|c| c.feed_id != main.feed_id).fold(
         Vec::<SourceRef>::new(),
         |mut acc, c| {
