@@ -1,10 +1,14 @@
 //! Why the edition holds what it holds, in words an editor reads in a
-//! terminal: each story's section and score parts, then the runners-up.
+//! terminal: each story's section and score parts, then the runners-up and
+//! what was kept out as not news.
 
 use crate::domain::Section;
 use crate::pick::Pick;
 use crate::pipeline::Built;
 use std::fmt::Write;
+
+/// Items not news listed by name; the rest are counted.
+const NOT_NEWS_SHOWN: usize = 12;
 
 pub fn explain(built: &Built) -> String {
     let mut out = String::new();
@@ -30,6 +34,33 @@ pub fn explain(built: &Built) -> String {
                     r.pick.candidate.title, r.pick.candidate.source_name, r.pick.score, r.why
                 );
             }
+        }
+    }
+    if !built.not_news.is_empty() {
+        let mut kinds: Vec<(&str, usize)> = Vec::new();
+        for k in &built.not_news {
+            match kinds.iter_mut().find(|(kind, _)| *kind == k.why.kind) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((k.why.kind, 1)),
+            }
+        }
+        let counts: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let _ = writeln!(
+            out,
+            "\nNOT NEWS, kept out: {} item{} ({})",
+            built.not_news.len(),
+            if built.not_news.len() == 1 { "" } else { "s" },
+            counts.join(", ")
+        );
+        for k in built.not_news.iter().take(NOT_NEWS_SHOWN) {
+            let _ = writeln!(out, "  - {} ({}): {}", k.title, k.source, k.why);
+        }
+        if built.not_news.len() > NOT_NEWS_SHOWN {
+            let _ = writeln!(
+                out,
+                "  … and {} more",
+                built.not_news.len() - NOT_NEWS_SHOWN
+            );
         }
     }
     for url in &built.unmatched_pins {

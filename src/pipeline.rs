@@ -601,6 +601,8 @@ pub struct Built {
     pub picks: Vec<Pick>,
     /// The best stories left out, per section, with the reason.
     pub runners_up: Vec<RunnerUp>,
+    /// The week's items that are not news, kept out before ranking.
+    pub not_news: Vec<pick::KeptOut>,
     pub item_ids: Vec<i64>,
     /// Pinned URLs that no stored item matches (yet).
     pub unmatched_pins: Vec<String>,
@@ -696,8 +698,11 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
         }
     }
 
-    let pick::Selection { picks, runners_up } =
-        pick::pick(&candidates, settings, now, &sent, &steering);
+    let pick::Selection {
+        picks,
+        runners_up,
+        not_news,
+    } = pick::pick(&candidates, settings, now, &sent, &steering);
     let budget = Budget {
         sentences: app.config.summary.sentences,
         max_words: Some(app.config.summary.max_words),
@@ -742,6 +747,7 @@ pub async fn build_digest(app: &App, now: DateTime<Utc>, mode: BuildMode) -> any
         digest,
         picks,
         runners_up,
+        not_news,
         item_ids,
         unmatched_pins,
     })

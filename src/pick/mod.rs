@@ -138,6 +138,17 @@ impl Steering {
 pub struct Selection {
     pub picks: Vec<Pick>,
     pub runners_up: Vec<RunnerUp>,
+    /// Items kept out before clustering because they are not news, in
+    /// candidate order.
+    pub not_news: Vec<KeptOut>,
+}
+
+/// An item that is not news, and why.
+#[derive(Debug, Clone)]
+pub struct KeptOut {
+    pub title: String,
+    pub source: String,
+    pub why: NotNews,
 }
 
 #[derive(Debug, Clone)]
@@ -180,6 +191,34 @@ pub fn pick(
         .collect();
     let groups = cluster::stories(&reports, &texts);
     drop(reports);
+    // What is not news still clusters with the story it is about, but never
+    // leads one; only an outlet's podcast or live blog counts as its
+    // coverage, not a job ad, a deal or a round-up.
+    let mut kept_out = Vec::new();
+    let news: Vec<rank::Standing> = fresh
+        .iter()
+        .map(|c| {
+            if steering.pins(c) {
+                return rank::Standing::News;
+            }
+            match not_news(&c.title, &c.text, &c.categories, c.link.as_deref()) {
+                None => rank::Standing::News,
+                Some(why) => {
+                    let standing = if why.is_reporting() {
+                        rank::Standing::Coverage
+                    } else {
+                        rank::Standing::Neither
+                    };
+                    kept_out.push(KeptOut {
+                        title: c.title.clone(),
+                        source: c.source_name.clone(),
+                        why,
+                    });
+                    standing
+                }
+            }
+        })
+        .collect();
     let kinds = feed_kinds(&fresh);
     // A story an earlier edition told, re-worded, stays out unless it brings new facts.
     let members: Vec<Vec<&Candidate>> = groups
@@ -196,7 +235,7 @@ pub fn pick(
                 || group.iter().any(|&i| steering.pins(fresh[i]))
         })
         .filter_map(|(group, f)| {
-            let mut story = score_story(&group, &fresh, &texts, &kinds, now, steering)?;
+            let mut story = score_story(&group, &fresh, &news, &texts, &kinds, now, steering)?;
             story.follows = f.map(|f| f.describe());
             Some(story)
         })
@@ -210,7 +249,10 @@ pub fn pick(
             .then(b.score.total_cmp(&a.score))
             .then(a.position.cmp(&b.position))
     });
-    select::select(&stories, settings)
+    Selection {
+        not_news: kept_out,
+        ..select::select(&stories, settings)
+    }
 }
 
 /// Feeds with at least this many linked items can be told to be aggregators.
@@ -723,6 +765,31 @@ mod tests {
     }
 
     #[test]
+    fn a_podcast_on_a_story_is_its_outlets_coverage_but_never_leads_it() {
+        let text = "Kestrel Semiconductor unveiled its K9 processor for thin laptops on Tuesday, claiming it doubles battery life compared with last year's chip.";
+        let mut report = tech(1, 1, "Kestrel unveils K9 laptop chip", 2);
+        report.text = text.into();
+        let mut podcast = tech(2, 2, "Kestrel unveils K9 laptop chip (Podcast)", 1);
+        podcast.text = "In this episode our hosts ask whether twice the battery life is real, and what it means for laptop makers next year.".into();
+        podcast.canonical_link = Some("https://example.com/audio/k9".into());
+        let mut ad = tech(3, 3, "Hiring: Kestrel K9 laptop chip engineer", 1);
+        ad.text = "Apply now to join the team that designs the chips of tomorrow in a fast-growing company.".into();
+        ad.canonical_link = Some("https://example.com/jobs/k9".into());
+        let s = pick(
+            &[report, podcast, ad],
+            &PickSettings::default(),
+            now(),
+            &Sent::default(),
+            &Steering::default(),
+        );
+        assert_eq!(s.picks.len(), 1);
+        assert_eq!(s.picks[0].candidate.item_id, 1);
+        // The podcast's outlet covered it; the job board did not.
+        assert_eq!(s.picks[0].parts.sources, 2);
+        assert_eq!(s.not_news.len(), 2);
+    }
+
+    #[test]
     fn paid_posts_and_deals_are_kept_out_and_say_why() {
         let mut paid = tech(1, 1, "Sponsored: the future of laptop chips", 1);
         paid.text = DEAL_TEXT.into();
@@ -746,14 +813,8 @@ mod tests {
                 .collect::<Vec<_>>(),
             [2]
         );
-        let why: Vec<&str> = s.runners_up.iter().map(|r| r.why.as_str()).collect();
-        assert!(
-            why.iter().any(|w| w.starts_with("not news: sponsored")),
-            "{why:?}"
-        );
-        assert!(
-            why.iter().any(|w| w.starts_with("not news: deal")),
-            "{why:?}"
-        );
+        let kinds: Vec<&str> = s.not_news.iter().map(|k| k.why.kind).collect();
+        assert_eq!(kinds, ["sponsored", "deal"]);
+        assert_eq!(s.picks[0].parts.sources, 1);
     }
 }

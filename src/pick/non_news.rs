@@ -12,6 +12,14 @@ pub struct NotNews {
     pub why: String,
 }
 
+impl NotNews {
+    /// A podcast or live blog is an outlet's reporting in another form: it
+    /// cannot lead the edition, but the outlet did cover the story.
+    pub fn is_reporting(&self) -> bool {
+        matches!(self.kind, "podcast" | "live blog")
+    }
+}
+
 impl std::fmt::Display for NotNews {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({})", self.kind, self.why)

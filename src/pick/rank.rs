@@ -23,8 +23,6 @@ pub(super) struct Story<'a> {
     pub(super) members: Vec<SourceRef>,
     pub(super) item_ids: Vec<i64>,
     pub(super) follows: Option<String>,
-    /// Why it is not news, if it is not (`super::non_news`).
-    pub(super) not_news: Option<String>,
 }
 
 impl Story<'_> {
@@ -46,9 +44,23 @@ impl Story<'_> {
 
 /// `members`: the story's places in `candidates`, in ascending order;
 /// `shingles[i]` is the shingled text of `candidates[i]`.
+/// What a report may do for its story.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Standing {
+    /// Lead it and count as coverage.
+    News,
+    /// Count as its outlet's coverage, never lead (a podcast, a live blog).
+    Coverage,
+    /// Neither (a job ad, a deal, a round-up): it only clusters.
+    Neither,
+}
+
+/// `news[i]`: what `candidates[i]` may do for its story.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn score_story<'a>(
     members: &[usize],
     candidates: &[&'a Candidate],
+    news: &[Standing],
     shingles: &[Vec<u64>],
     kinds: &std::collections::HashMap<i64, SourceKind>,
     now: DateTime<Utc>,
@@ -56,16 +68,19 @@ pub(super) fn score_story<'a>(
 ) -> Option<Story<'a>> {
     let group: Vec<&Candidate> = members.iter().map(|&i| candidates[i]).collect();
     let group = group.as_slice();
-    // The main source: the one with most text, then highest weight, then
-    // the first listed.
-    let main_idx = (0..group.len()).max_by(|&a, &b| {
-        let (x, y) = (&group[a], &group[b]);
-        x.word_count()
-            .min(400)
-            .cmp(&y.word_count().min(400))
-            .then(x.source_weight.total_cmp(&y.source_weight))
-            .then(b.cmp(&a))
-    })?;
+    // The main source: of the reports that are news, the one with most
+    // text, then highest weight, then the first listed. A story with none
+    // is not news.
+    let main_idx = (0..group.len())
+        .filter(|&k| news[members[k]] == Standing::News)
+        .max_by(|&a, &b| {
+            let (x, y) = (&group[a], &group[b]);
+            x.word_count()
+                .min(400)
+                .cmp(&y.word_count().min(400))
+                .then(x.source_weight.total_cmp(&y.source_weight))
+                .then(b.cmp(&a))
+        })?;
     let main = group[main_idx];
     let pinned = group.iter().any(|c| steering.pins(c));
     let (mut section, mut section_reason) = classify_group(main, group);
@@ -86,6 +101,9 @@ pub(super) fn score_story<'a>(
     // re-posting another member's text, or its link, adds nothing.
     let mut sources: HashSet<i64> = HashSet::new();
     for (n, &i) in members.iter().enumerate() {
+        if news[i] == Standing::Neither {
+            continue;
+        }
         let copy = members[..n].iter().any(|&j| {
             let (a, b) = (candidates[i], candidates[j]);
             a.feed_id != b.feed_id
@@ -158,13 +176,6 @@ pub(super) fn score_story<'a>(
         pinned,
         also,
         follows: None,
-        not_news: super::non_news::not_news(
-            &main.title,
-            &main.text,
-            &main.categories,
-            main.link.as_deref(),
-        )
-        .map(|n| n.to_string()),
     })
 }
 

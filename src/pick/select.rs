@@ -10,8 +10,8 @@ use std::collections::HashMap;
 /// Runners-up listed per section.
 const RUNNERS_UP: usize = 5;
 
-/// Top K per section, at most M per source, none under the floor and none
-/// that is not news; pinned stories first and whatever the caps.
+/// Top K per section, at most M per source, none under the floor; pinned
+/// stories first and whatever the caps.
 pub(super) fn select(ranked: &[Story<'_>], settings: &PickSettings) -> Selection {
     let mut out = Selection::default();
     for section in Section::EDITION {
@@ -22,8 +22,6 @@ pub(super) fn select(ranked: &[Story<'_>], settings: &PickSettings) -> Selection
             let n = per_source.entry(p.main.feed_id).or_default();
             let why = if p.pinned {
                 None
-            } else if let Some(n) = &p.not_news {
-                Some(format!("not news: {n}"))
             } else if p.score < settings.min_score {
                 Some(format!(
                     "below the floor: score {:.2} < pick.min_score {}",
