@@ -96,15 +96,10 @@ fn full_year(n: u32, digits: usize) -> i32 {
     }
 }
 
+/// A month named in full or cut short to three letters or more ("Sep",
+/// "Sept", "September"), not any word that merely starts like one.
 fn month_number(token: &str) -> Option<u32> {
     const MONTHS: [&str; 12] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
-    let t = token.trim_end_matches('.').to_ascii_lowercase();
-    if t.len() < 3 || !t.chars().all(|c| c.is_ascii_alphabetic()) {
-        return None;
-    }
-    let full = [
         "january",
         "february",
         "march",
@@ -118,17 +113,27 @@ fn month_number(token: &str) -> Option<u32> {
         "november",
         "december",
     ];
-    let n = MONTHS.iter().position(|m| t.starts_with(m))?;
-    // "Sept" and the full name, not any word that starts like a month.
-    (t.len() == 3 || full[n].starts_with(&t) || t == "sept").then_some(n as u32 + 1)
+    let n = MONTHS.iter().position(|m| is_short_for(token, m))?;
+    Some(n as u32 + 1)
 }
 
 fn is_weekday(token: &str) -> bool {
-    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    const DAYS: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    DAYS.iter().any(|d| is_short_for(token, d))
+}
+
+/// `token` (any case, a trailing point allowed) is `name` or its first three letters or more.
+fn is_short_for(token: &str, name: &str) -> bool {
     let t = token.trim_end_matches('.').to_ascii_lowercase();
-    t.len() >= 3
-        && t.chars().all(|c| c.is_ascii_alphabetic())
-        && DAYS.iter().any(|d| t.starts_with(d))
+    t.len() >= 3 && name.starts_with(&t)
 }
 
 /// A zone's offset east of UTC in seconds: `Z`, `UT`, `GMT`, the US names,

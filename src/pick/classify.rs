@@ -165,14 +165,28 @@ fn decide(
 /// `/business/`). Only these count: a story under `/world/` or `/us/` is as
 /// often about trade or industry as not.
 fn path_section(link: &str) -> Option<(Section, String)> {
-    let url = url::Url::parse(link).ok()?;
-    let segments: Vec<String> = url.path_segments()?.map(str::to_lowercase).collect();
-    // The last segment is the article's own slug.
-    let sections = &segments[..segments.len().saturating_sub(1)];
-    sections.iter().find_map(|seg| match category_section(seg) {
-        Some(s @ (Section::Tech | Section::Business)) => Some((s, seg.clone())),
-        _ => None,
-    })
+    section_segments(link)
+        .into_iter()
+        .find_map(|seg| match category_section(&seg) {
+            Some(s @ (Section::Tech | Section::Business)) => Some((s, seg)),
+            _ => None,
+        })
+}
+
+/// The lower-cased segments of a link's path but the last, which is the
+/// article's own slug: the sections the outlet filed it under.
+pub(super) fn section_segments(link: &str) -> Vec<String> {
+    let Some(mut segments) = url::Url::parse(link).ok().and_then(|u| {
+        Some(
+            u.path_segments()?
+                .map(str::to_lowercase)
+                .collect::<Vec<_>>(),
+        )
+    }) else {
+        return Vec::new();
+    };
+    segments.pop();
+    segments
 }
 
 fn category_section(c: &str) -> Option<Section> {
@@ -401,7 +415,7 @@ const CLEAR_EVIDENCE: f64 = 0.35;
 /// A term matches a word it begins, give or take an ending of up to three
 /// letters ("econom" matches "economy" and "economics"); a two-word term
 /// matches the word and the one after it.
-fn term_matches(term: &str, word: &str, next: Option<&str>) -> bool {
+pub(super) fn term_matches(term: &str, word: &str, next: Option<&str>) -> bool {
     let stem_of = |t: &str, w: &str| match t.strip_suffix('=') {
         // Short terms and those marked `=` match only themselves and their
         // plural: "ai" must not match "aid", nor "euro" "europe".

@@ -195,26 +195,26 @@ pub fn pick(
     // leads one; only an outlet's podcast or live blog counts as its
     // coverage, not a job ad, a deal or a round-up.
     let mut kept_out = Vec::new();
-    let news: Vec<rank::Standing> = fresh
+    let roles: Vec<rank::Role> = fresh
         .iter()
         .map(|c| {
             if steering.pins(c) {
-                return rank::Standing::News;
+                return rank::Role::News;
             }
             match not_news(&c.title, &c.text, &c.categories, c.link.as_deref()) {
-                None => rank::Standing::News,
+                None => rank::Role::News,
                 Some(why) => {
-                    let standing = if why.is_reporting() {
-                        rank::Standing::Coverage
+                    let role = if why.is_reporting() {
+                        rank::Role::Coverage
                     } else {
-                        rank::Standing::Neither
+                        rank::Role::Neither
                     };
                     kept_out.push(KeptOut {
                         title: c.title.clone(),
                         source: c.source_name.clone(),
                         why,
                     });
-                    standing
+                    role
                 }
             }
         })
@@ -235,7 +235,7 @@ pub fn pick(
                 || group.iter().any(|&i| steering.pins(fresh[i]))
         })
         .filter_map(|(group, f)| {
-            let mut story = score_story(&group, &fresh, &news, &texts, &kinds, now, steering)?;
+            let mut story = score_story(&group, &fresh, &roles, &texts, &kinds, now, steering)?;
             story.follows = f.map(|f| f.describe());
             Some(story)
         })
@@ -329,6 +329,17 @@ mod tests {
     ) -> Vec<Pick> {
         let sent = Sent::new(sent.clone(), []);
         pick(&items, settings, now, &sent, &Steering::default()).picks
+    }
+
+    /// `pick` with the default settings, nothing sent before and no steering.
+    fn pick_plain(items: &[Candidate]) -> Selection {
+        pick(
+            items,
+            &PickSettings::default(),
+            now(),
+            &Sent::default(),
+            &Steering::default(),
+        )
     }
 
     fn now() -> DateTime<Utc> {
@@ -744,13 +755,7 @@ mod tests {
         let mut essay = tech(2, 2, "Some thoughts on laptops and how we use them", 5);
         essay.text = "I have been thinking about how we all use laptops these days. ".repeat(30);
         essay.canonical_link = Some("https://example.com/essay".into());
-        let s = pick(
-            &[essay, news],
-            &PickSettings::default(),
-            now(),
-            &Sent::default(),
-            &Steering::default(),
-        );
+        let s = pick_plain(&[essay, news]);
         assert_eq!(s.picks[0].candidate.item_id, 1);
         assert!(s.picks[0].parts.signals > s.picks[1].parts.signals);
     }
@@ -775,13 +780,7 @@ mod tests {
         let mut ad = tech(3, 3, "Hiring: Kestrel K9 laptop chip engineer", 1);
         ad.text = "Apply now to join the team that designs the chips of tomorrow in a fast-growing company.".into();
         ad.canonical_link = Some("https://example.com/jobs/k9".into());
-        let s = pick(
-            &[report, podcast, ad],
-            &PickSettings::default(),
-            now(),
-            &Sent::default(),
-            &Steering::default(),
-        );
+        let s = pick_plain(&[report, podcast, ad]);
         assert_eq!(s.picks.len(), 1);
         assert_eq!(s.picks[0].candidate.item_id, 1);
         // The podcast's outlet covered it; the job board did not.
@@ -799,13 +798,7 @@ mod tests {
         let mut news = tech(2, 2, "Chip maker unveils a faster processor", 30);
         news.text = "Kestrel Semiconductor unveiled its K9 processor for thin laptops on Tuesday, claiming it doubles battery life compared with last year's chip while running office software faster. Laptop makers will ship the first machines with it in February.".into();
         news.canonical_link = Some("https://example.com/other".into());
-        let s = pick(
-            &[paid, deal, news],
-            &PickSettings::default(),
-            now(),
-            &Sent::default(),
-            &Steering::default(),
-        );
+        let s = pick_plain(&[paid, deal, news]);
         assert_eq!(
             s.picks
                 .iter()

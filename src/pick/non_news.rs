@@ -60,7 +60,9 @@ pub fn not_news(
         .collect::<String>()
         .to_lowercase();
     let categories: Vec<String> = categories.iter().map(|c| c.trim().to_lowercase()).collect();
-    let segments = link.map(section_segments).unwrap_or_default();
+    let segments = link
+        .map(super::classify::section_segments)
+        .unwrap_or_default();
     rules().iter().find_map(|r| {
         let why = match r.place {
             Place::Title if has_phrase(&title, r.phrase) => {
@@ -82,22 +84,6 @@ pub fn not_news(
         };
         Some(NotNews { kind: r.kind, why })
     })
-}
-
-/// The link's path segments but the last (the article's own slug), lower-cased.
-fn section_segments(link: &str) -> Vec<String> {
-    let Ok(url) = url::Url::parse(link) else {
-        return Vec::new();
-    };
-    let Some(segments) = url.path_segments() else {
-        return Vec::new();
-    };
-    let mut segments: Vec<String> = segments
-        .filter(|s| !s.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    segments.pop();
-    segments
 }
 
 /// `phrase` in `text`, not inside a longer word: "quiz:" is in "news quiz:

@@ -46,7 +46,7 @@ impl Story<'_> {
 /// `shingles[i]` is the shingled text of `candidates[i]`.
 /// What a report may do for its story.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Standing {
+pub(super) enum Role {
     /// Lead it and count as coverage.
     News,
     /// Count as its outlet's coverage, never lead (a podcast, a live blog).
@@ -55,12 +55,12 @@ pub(super) enum Standing {
     Neither,
 }
 
-/// `news[i]`: what `candidates[i]` may do for its story.
+/// `roles[i]`: what `candidates[i]` may do for its story.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn score_story<'a>(
     members: &[usize],
     candidates: &[&'a Candidate],
-    news: &[Standing],
+    roles: &[Role],
     shingles: &[Vec<u64>],
     kinds: &std::collections::HashMap<i64, SourceKind>,
     now: DateTime<Utc>,
@@ -72,7 +72,7 @@ pub(super) fn score_story<'a>(
     // text, then highest weight, then the first listed. A story with none
     // is not news.
     let main_idx = (0..group.len())
-        .filter(|&k| news[members[k]] == Standing::News)
+        .filter(|&k| roles[members[k]] == Role::News)
         .max_by(|&a, &b| {
             let (x, y) = (&group[a], &group[b]);
             x.word_count()
@@ -101,7 +101,7 @@ pub(super) fn score_story<'a>(
     // re-posting another member's text, or its link, adds nothing.
     let mut sources: HashSet<i64> = HashSet::new();
     for (n, &i) in members.iter().enumerate() {
-        if news[i] == Standing::Neither {
+        if roles[i] == Role::Neither {
             continue;
         }
         let copy = members[..n].iter().any(|&j| {

@@ -4,6 +4,7 @@
 //! says who did what, for how much, is news; a long essay without a fact
 //! is not. Pure: text in, count out.
 
+use super::classify::term_matches;
 use std::sync::OnceLock;
 
 /// The opening searched, in words: where a report states its news.
@@ -95,20 +96,6 @@ fn names_in(words: &[&str]) -> usize {
             w.ends_with(['.', '!', '?', ':']) || w.ends_with(".\"") || w.ends_with(".”");
     }
     names
-}
-
-fn term_matches(term: &str, word: &str, next: Option<&str>) -> bool {
-    let stem = |t: &str, w: &str| {
-        if t.len() <= 3 {
-            w == t || w.strip_suffix('s') == Some(t)
-        } else {
-            w.starts_with(t) && w.len() - t.len() <= 3
-        }
-    };
-    match term.split_once(' ') {
-        None => stem(term, word),
-        Some((first, second)) => first == word && next.is_some_and(|n| stem(second, n)),
-    }
 }
 
 fn news_terms() -> &'static [&'static str] {
