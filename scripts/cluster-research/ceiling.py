@@ -26,6 +26,9 @@ except ImportError:
 STOP = set(open(os.path.join(REPO, "src", "cluster", "stopwords.txt")).read().split())
 WORD = re.compile(r"[^\W_]+(?:(?:['’][^\W_]+)|(?:(?<=\d)[.,](?=\d)[^\W_]+))*")
 
+AMOUNT = re.compile(r"^([0-9][0-9.,]*)(m|mn|b|bn|tn)$")
+UNITS = {"m": "million", "mn": "million", "b": "billion", "bn": "billion", "tn": "trillion"}
+
 
 def background():
     counts, total = {}, 0
@@ -53,6 +56,10 @@ def terms(text):
         w = w.replace("'", "").replace("’", "")
         if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
             w = w[:-1]
+        m = AMOUNT.match(w)
+        if m:
+            out += [m.group(1), UNITS[m.group(2)]]
+            continue
         if w and w not in STOP:
             out.append(w)
     return out

@@ -19,6 +19,9 @@ STOPWORDS = set(open(os.path.join(HERE, "..", "..", "src", "cluster", "stopwords
 # Runs of letters and digits; an apostrophe between two of them, or a comma or point between two
 # digits, stays inside the word.
 WORD = re.compile(r"(?:[^\W_]|(?<=[^\W_])['’](?=[^\W_])|(?<=[0-9])[.,](?=[0-9]))+")
+# "100b" and "1.5bn" are a figure and "billion".
+AMOUNT = re.compile(r"^([0-9][0-9.,]*)(m|mn|b|bn|tn)$")
+UNITS = {"m": "million", "mn": "million", "b": "billion", "bn": "billion", "tn": "trillion"}
 
 
 def terms(text):
@@ -27,6 +30,10 @@ def terms(text):
         w = re.sub(r"['’]s$", "", w).replace("'", "").replace("’", "")
         if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
             w = w[:-1]
+        m = AMOUNT.match(w)
+        if m:
+            out += [m.group(1), UNITS[m.group(2)]]
+            continue
         if w and w not in STOPWORDS:
             out.append(w)
     return out

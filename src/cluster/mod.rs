@@ -89,6 +89,25 @@ pub fn earlier_match(titles: &[&str], earlier: &[&str]) -> Vec<Option<(usize, f6
         .collect()
 }
 
+/// The most alike pair of titles between `a` and `b` that share at least
+/// `MIN_SHARED_TERMS` terms: their places and similarity. One title pair is
+/// a looser test than clustering's mean over every pair, fit for asking
+/// whether two stories already chosen are one.
+pub fn most_alike(a: &[&str], b: &[&str]) -> Option<(usize, usize, f64)> {
+    let vectors = terms::vectors(a.iter().chain(b).copied());
+    let (left, right) = vectors.split_at(a.len());
+    let mut best: Option<(usize, usize, f64)> = None;
+    for (i, x) in left.iter().enumerate() {
+        for (j, y) in right.iter().enumerate() {
+            let (shared, s) = terms::overlap(x, y);
+            if shared >= MIN_SHARED_TERMS && best.is_none_or(|(_, _, b)| s > b) {
+                best = Some((i, j, s));
+            }
+        }
+    }
+    best
+}
+
 /// One title again within the window (re-posted, or carried by many feeds)
 /// is one story outright, so that a story in hundreds of feeds does not
 /// depend on each report meeting every other along a crowded term.
@@ -392,6 +411,26 @@ mod tests {
     fn grouped(reports: &[Report<'_>]) -> Vec<Vec<usize>> {
         let shingles: Vec<Vec<u64>> = reports.iter().map(|r| shingles(r.text)).collect();
         stories(reports, &shingles)
+    }
+
+    #[test]
+    fn most_alike_finds_the_closest_pair_that_shares_two_terms() {
+        let chosen = [
+            "OpenAI in talks to raise as much as $100 billion",
+            "Nvidia pauses plan to invest $100 billion in OpenAI",
+        ];
+        let later = [
+            "Chip maker's chief says report is nonsense",
+            "The $100B megadeal between OpenAI and Nvidia is on ice",
+        ];
+        let (i, j, s) = most_alike(&later, &chosen).unwrap();
+        assert_eq!((i, j), (1, 1));
+        assert!(s > 0.4, "{s}");
+        // One shared name is not enough, however rare.
+        assert_eq!(
+            most_alike(&["Kestrel opens a store"], &["Kestrel recalls phones"]),
+            None
+        );
     }
 
     #[test]

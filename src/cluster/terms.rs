@@ -5,7 +5,8 @@
 //!
 //! Terms: lower-case runs of letters and digits (an apostrophe inside a word
 //! keeps it whole, as does a comma or point between digits), a possessive "'s" dropped, a plural "s" dropped from words
-//! of more than three letters (not "ss"), and the words of `stopwords.txt`
+//! of more than three letters (not "ss"), an amount like "100b" or "1.5bn"
+//! read as its figure and "billion", and the words of `stopwords.txt`
 //! left out. `scripts/cluster-terms/build.py` makes its counts the same way.
 
 use std::collections::HashMap;
@@ -52,9 +53,31 @@ fn finish(word: &mut String, out: &mut Vec<String>) {
     if w.chars().count() > 3 && w.ends_with('s') && !w.ends_with("ss") {
         w.pop();
     }
+    if let Some((figure, unit)) = amount(&w) {
+        out.push(figure.to_string());
+        out.push(unit.to_string());
+        return;
+    }
     if !w.is_empty() && !stopwords().contains(w.as_str()) {
         out.push(w);
     }
+}
+
+/// "100b" and "1.5bn" are "100 billion" and "1.5 billion", so that one
+/// headline's "$100B" meets another's "$100 billion".
+fn amount(word: &str) -> Option<(&str, &'static str)> {
+    let split = word.find(|c: char| !c.is_ascii_digit() && c != '.' && c != ',')?;
+    let (figure, unit) = word.split_at(split);
+    if !figure.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let unit = match unit {
+        "m" | "mn" => "million",
+        "b" | "bn" => "billion",
+        "tn" => "trillion",
+        _ => return None,
+    };
+    Some((figure, unit))
 }
 
 fn stopwords() -> &'static std::collections::HashSet<&'static str> {
@@ -186,8 +209,15 @@ mod tests {
         assert_eq!(terms("rock 'n' roll don't"), ["rock", "n", "roll", "dont"]);
         assert_eq!(
             terms("5,000 jobs, $8.4bn, 3. Then"),
-            ["5,000", "job", "8.4bn", "3", "then"]
+            ["5,000", "job", "8.4", "billion", "3", "then"]
         );
+        // One headline's "$100B" is another's "$100 billion"; a word that
+        // only begins with a figure is left whole.
+        assert_eq!(
+            terms("$100B, 250m, 3tn"),
+            ["100", "billion", "250", "million", "3", "trillion"]
+        );
+        assert_eq!(terms("5G, 4k, 3bm"), ["5g", "4k", "3bm"]);
     }
 
     #[test]

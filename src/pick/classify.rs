@@ -1,11 +1,13 @@
 //! Tech, business or other. The text speaks first: where the weighted
 //! lexicon (`src/pick/lexicon.tsv`) finds clear evidence of a topic, that
-//! decides, so a politics story in a business feed is not business. Where it
-//! does not, the feed's section hint, the item's categories and its address
-//! decide, and last, for a short text, learned weights (`super::learned`).
-//! A feed's section says where an outlet files a story, not what the story
-//! is about: on the judged items of the W05 week, hinted items were right
-//! 68% of the time by their hint and 74% by the lexicon where it was clear.
+//! decides, so a politics story in a business feed is not business. A story
+//! is read from its main report and the titles of all its other reports.
+//! Where the lexicon is not clear, the feed's section hint, the item's
+//! categories and its address decide, and last, for a short text, learned
+//! weights (`super::learned`). A feed's section says where an outlet files a
+//! story, not what the story is about: on the judged items of the W05 week,
+//! hinted items were right 68% of the time by their hint and 74% by the
+//! lexicon where it was clear.
 
 use super::Candidate;
 use super::learned;
@@ -46,12 +48,22 @@ pub(super) fn classify_group(main: &Candidate, group: &[&Candidate]) -> (Section
             ),
         ));
     }
+    // The story is what all its reports say: a results story led by a
+    // feature on the car is still about the car maker's results.
+    let others: Vec<&str> = group
+        .iter()
+        .filter(|c| !std::ptr::eq(**c, main))
+        .map(|c| c.title.as_str())
+        .collect();
     let d = decide(
         &hints,
         &main.categories,
         main.link.as_deref(),
-        &main.title,
-        &main.text,
+        Text {
+            title: &main.title,
+            text: &main.text,
+            others: &others,
+        },
     );
     (d.section, d.why)
 }
@@ -107,7 +119,24 @@ pub fn classify_explained(
     text: &str,
 ) -> Decision {
     let hints: Vec<(Section, String)> = hint.map(|h| (h, "feed hint".into())).into_iter().collect();
-    decide(&hints, categories, link, title, text)
+    decide(
+        &hints,
+        categories,
+        link,
+        Text {
+            title,
+            text,
+            others: &[],
+        },
+    )
+}
+
+/// What a section is read from: the main report, and the titles of the
+/// story's other reports.
+struct Text<'a> {
+    title: &'a str,
+    text: &'a str,
+    others: &'a [&'a str],
 }
 
 /// `hints`: the feeds' sections in order of standing, each with its reason.
@@ -115,12 +144,17 @@ fn decide(
     hints: &[(Section, String)],
     categories: &[String],
     link: Option<&str>,
-    title: &str,
-    text: &str,
+    read: Text<'_>,
 ) -> Decision {
+    let Text {
+        title,
+        text,
+        others,
+    } = read;
     let decided = |section, by, why| Decision { section, by, why };
-    // The title counts twice for the lexicon.
-    let lexicon_words = lower_words(&format!("{title}. {title}. {text}"));
+    // The title counts twice for the lexicon; the other reports' titles
+    // count once each.
+    let lexicon_words = lower_words(&format!("{title}. {title}. {text}. {}", others.join(". ")));
     let scores = scores_of_words(&lexicon_words);
     let shown: Vec<String> = TOPICS
         .iter()
@@ -128,7 +162,18 @@ fn decide(
         .map(|(t, s)| format!("{t} {s:.2}"))
         .collect();
     let lexicon_why = format!("text: {}", shown.join(", "));
+    // How long the main report is, which says whether it is a headline or
+    // a whole article.
+    let words = lower_words(text).len() + lower_words(title).len();
     if let Some(section) = clear_section(&scores) {
+        let section = if section == Section::Business
+            && words <= SHORT_TEXT_WORDS
+            && tech_industry(&scores)
+        {
+            Section::Tech
+        } else {
+            section
+        };
         return decided(section, DecidedBy::Lexicon, lexicon_why);
     }
     if let Some((h, why)) = hints.first() {
@@ -146,7 +191,6 @@ fn decide(
             format!("its address is under /{segment}/"),
         );
     }
-    let words = lexicon_words.len() - lower_words(title).len();
     if words > SHORT_TEXT_WORDS {
         return decided(Section::Other, DecidedBy::Lexicon, lexicon_why);
     }
@@ -253,16 +297,28 @@ pub fn classify_text(text: &str) -> Section {
     section_of(&topic_scores(text))
 }
 
-const TOPICS: [&str; 5] = ["tech", "business", "politics", "sport", "entertainment"];
+/// The lexicon's topics. Tech and business are the digest's sections; the
+/// rest are there so that "other" wins on merit. "world" is the general news
+/// desk's ground, which the others do not cover: conflict, crime, disasters,
+/// weather and health.
+const TOPICS: [&str; TOPIC_COUNT] = [
+    "tech",
+    "business",
+    "politics",
+    "sport",
+    "entertainment",
+    "world",
+];
+const TOPIC_COUNT: usize = 6;
 
 /// Lexicon evidence per topic (in `TOPICS` order), per square root of the
 /// text's length, with the other-topic discount applied.
-pub fn topic_scores(text: &str) -> [f64; 5] {
+pub fn topic_scores(text: &str) -> [f64; TOPIC_COUNT] {
     scores_of_words(&lower_words(text))
 }
 
-fn scores_of_words(words: &[String]) -> [f64; 5] {
-    let mut scores = [0.0f64; 5];
+fn scores_of_words(words: &[String]) -> [f64; TOPIC_COUNT] {
+    let mut scores = [0.0f64; TOPIC_COUNT];
     if words.is_empty() {
         return scores;
     }
@@ -283,7 +339,7 @@ fn scores_of_words(words: &[String]) -> [f64; 5] {
 /// matching term in lexicon order.
 fn each_match(words: &[String], mut visit: impl FnMut(TermRef)) {
     let index = lexicon_index();
-    let mut best: [Option<TermRef>; 5] = [None; 5];
+    let mut best: [Option<TermRef>; TOPIC_COUNT] = [None; TOPIC_COUNT];
     let mut keys: Vec<&str> = Vec::with_capacity(6);
     for (i, w) in words.iter().enumerate() {
         let next = words.get(i + 1).map(String::as_str);
@@ -386,18 +442,18 @@ fn lexicon_index() -> &'static HashMap<&'static str, Vec<TermRef>> {
     })
 }
 
-fn section_of(scores: &[f64; 5]) -> Section {
+fn section_of(scores: &[f64; TOPIC_COUNT]) -> Section {
     clear_section(scores).unwrap_or(Section::Other)
 }
 
 /// The section the lexicon's evidence clearly names, if it names one: a
 /// text whose strongest topic is politics, sport or entertainment is other.
-fn clear_section(scores: &[f64; 5]) -> Option<Section> {
+fn clear_section(scores: &[f64; TOPIC_COUNT]) -> Option<Section> {
     let (best, &top) = scores
         .iter()
         .enumerate()
         .max_by(|a, b| a.1.total_cmp(b.1))
-        .expect("five topics");
+        .expect("topics");
     if top < CLEAR_EVIDENCE {
         return None;
     }
@@ -407,6 +463,19 @@ fn clear_section(scores: &[f64; 5]) -> Option<Section> {
         _ => Section::Other,
     })
 }
+
+/// A short text with clear tech evidence nearly as strong as its business
+/// evidence is the technology industry's money news (a chip maker's results,
+/// a start-up's round), which a digest's tech section carries. On the W05
+/// items the judges labelled, macro-F1 went from 0.748 to 0.787 (headline and
+/// description) with any ratio from 0.4 to 0.75; BBC headlines, which its
+/// newsroom files under business, lost 0.001 to 0.005. Whole articles keep
+/// the plain comparison: they name technology in passing more often.
+fn tech_industry(scores: &[f64; TOPIC_COUNT]) -> bool {
+    scores[0] >= CLEAR_EVIDENCE && scores[0] >= TECH_INDUSTRY_SHARE * scores[1]
+}
+
+const TECH_INDUSTRY_SHARE: f64 = 0.75;
 
 /// Lexicon evidence per square root of the text's words at which a topic is
 /// clear.
@@ -435,7 +504,7 @@ pub(super) fn term_matches(term: &str, word: &str, next: Option<&str>) -> bool {
 const OTHER_TOPIC_DISCOUNT: f64 = 0.9;
 
 /// Each topic's terms and weights (in `TOPICS` order), as `src/pick/lexicon.tsv` lists them.
-type Lexicons = [Vec<(&'static str, f64)>; 5];
+type Lexicons = [Vec<(&'static str, f64)>; TOPIC_COUNT];
 
 fn lexicons() -> &'static Lexicons {
     static LEXICONS: std::sync::OnceLock<Lexicons> = std::sync::OnceLock::new();
@@ -495,6 +564,47 @@ mod tests {
             "Said on Tuesday.",
         );
         assert_eq!((d.section, d.by), (Section::Business, DecidedBy::Hint));
+    }
+
+    #[test]
+    fn war_crime_disasters_and_health_are_other_news() {
+        for (title, text) in [
+            (
+                "Navy sends warships as ceasefire talks stall",
+                "Missile strikes killed 12 soldiers overnight, the army said.",
+            ),
+            (
+                "Blizzard warning as storm brings heavy snow",
+                "Forecasters expect the weather to close roads; rescue teams are on standby.",
+            ),
+            (
+                "Hospital treats patients in virus outbreak",
+                "Doctors said the deadly disease has infected 40 people.",
+            ),
+        ] {
+            let d = classify_explained(None, &[], None, title, text);
+            assert_eq!(d.section, Section::Other, "{title}: {}", d.why);
+            assert!(d.why.contains("world"), "{}", d.why);
+        }
+    }
+
+    #[test]
+    fn a_short_report_of_tech_money_is_tech_but_a_whole_article_weighs_plainly() {
+        let title = "Chip start-up raises $90 million";
+        let short = "The software and cloud computing company raised funding from investors \
+                     at a $2 billion valuation.";
+        let d = classify_explained(None, &[], None, title, short);
+        assert_eq!(d.section, Section::Tech, "{}", d.why);
+        // The same evidence spread over a whole article about a bank's
+        // results stays business.
+        let long = format!(
+            "{short} {}",
+            "The bank said quarterly profit rose as shareholders and investors cheered its \
+             results, sales and revenue. "
+                .repeat(12)
+        );
+        let d = classify_explained(None, &[], None, title, &long);
+        assert_eq!(d.section, Section::Business, "{}", d.why);
     }
 
     #[test]
@@ -568,9 +678,9 @@ mod tests {
     }
 
     /// Every term tried against every word, as the lexicon defines it.
-    fn topic_scores_by_scanning(text: &str) -> [f64; 5] {
+    fn topic_scores_by_scanning(text: &str) -> [f64; TOPIC_COUNT] {
         let words = lower_words(text);
-        let mut scores = [0.0f64; 5];
+        let mut scores = [0.0f64; TOPIC_COUNT];
         if words.is_empty() {
             return scores;
         }

@@ -565,6 +565,81 @@ mod tests {
     }
 
     #[test]
+    fn a_story_that_repeats_a_chosen_one_is_left_out_and_says_which() {
+        // Clustering keeps these apart (the second story's three copies have
+        // titles unlike the first's), but one of its reports is the first
+        // story again.
+        let mut first = tech(
+            1,
+            1,
+            "Nvidia pauses plan to invest $100 billion in OpenAI",
+            2,
+        );
+        first.text =
+            "Nvidia has paused its plan to put money into OpenAI, people familiar said.".into();
+        let copy_text = "Talks over the investment stalled this week, the chip maker's chief \
+                         said, calling the reports of friction between the two companies overblown.";
+        let mut again = vec![];
+        for (id, feed, title) in [
+            (
+                2,
+                2,
+                "The $100B megadeal between OpenAI and Nvidia is on ice",
+            ),
+            (3, 3, "Chief executive calls friction reports nonsense"),
+            (4, 4, "What the stalled talks mean for the AI build-out"),
+        ] {
+            let mut c = tech(id, feed, title, 3);
+            c.text = copy_text.into();
+            again.push(c);
+        }
+        let other = tech(5, 5, "Browser makers agree on passkey sync", 4);
+        let mut items = vec![first, other];
+        items.extend(again);
+        let s = pick_plain(&items);
+        let ids: Vec<i64> = s.picks.iter().map(|p| p.candidate.item_id).collect();
+        assert!(ids.contains(&1) && ids.contains(&5), "{ids:?}");
+        assert_eq!(ids.len(), 2, "{ids:?}");
+        let why = &s.runners_up[0].why;
+        assert!(why.starts_with("the same story as the pick"), "{why}");
+        assert!(why.contains("megadeal"), "{why}");
+    }
+
+    #[test]
+    fn a_story_reads_its_section_from_all_its_reports() {
+        let text =
+            "Owners gathered on Saturday to remember the car, which first went on sale in 2012.";
+        let mut items = vec![];
+        for (id, feed, title) in [
+            (1, 1, "The Orrin Model S changed how we think of cars"),
+            (
+                2,
+                2,
+                "Orrin Model S ends as the software maker bets on AI chips",
+            ),
+            (
+                3,
+                3,
+                "Orrin Model S ends: what the robotaxi software plan means",
+            ),
+        ] {
+            let mut c = cand(id, feed, title, 2, &format!("https://example.com/{id}"));
+            c.section_hint = None;
+            c.text = text.into();
+            items.push(c);
+        }
+        // The first report's text alone gives the lexicon nothing clear: it
+        // falls to the learned guess. The story's other titles make it clear.
+        let alone = pick_plain(&items[..1]);
+        assert!(alone.picks[0].section_reason.contains("learned weights"));
+        let s = pick_plain(&items);
+        assert_eq!(s.picks.len(), 1);
+        let why = &s.picks[0].section_reason;
+        assert_eq!(s.picks[0].section, Section::Tech, "{why}");
+        assert!(!why.contains("learned"), "{why}");
+    }
+
+    #[test]
     fn runners_up_say_why_they_were_left_out() {
         let items = vec![
             tech(1, 1, "Chip maker unveils a faster processor", 2),

@@ -23,6 +23,8 @@ pub(super) struct Story<'a> {
     pub(super) members: Vec<SourceRef>,
     pub(super) item_ids: Vec<i64>,
     pub(super) follows: Option<String>,
+    /// Every report's title, the main report's first.
+    pub(super) titles: Vec<&'a str>,
 }
 
 impl Story<'_> {
@@ -164,7 +166,15 @@ pub(super) fn score_story<'a>(
             link: group[i].link.clone(),
         })
         .collect();
+    let titles = std::iter::once(main.title.as_str())
+        .chain(
+            (0..group.len())
+                .filter(|&i| i != main_idx)
+                .map(|i| group[i].title.as_str()),
+        )
+        .collect();
     Some(Story {
+        titles,
         members: merged,
         item_ids: group.iter().map(|c| c.item_id).collect(),
         main,
