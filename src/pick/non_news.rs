@@ -1,6 +1,7 @@
 //! Items that are not news however well they score: job ads, deals,
 //! sponsored posts, podcasts, link round-ups, personal posts, live blogs,
-//! obituaries, puzzles and cartoons. The phrases that give each away are
+//! obituaries, puzzles, cartoons and research papers (a paper's abstract is
+//! the research, not news of it: a report on it can lead, the paper cannot). The phrases that give each away are
 //! data (`non_news.tsv`), read once. Pure: an item's fields in, a reason out.
 
 use std::sync::OnceLock;
@@ -226,6 +227,15 @@ mod tests {
         assert_eq!(
             kind("This week in AI: agents everywhere", "", &[], None),
             Some("link round-up")
+        );
+        assert_eq!(
+            kind(
+                "Sparse adapters for long-context retrieval",
+                "arXiv:2601.01234v1 Announce Type: new Abstract: We propose a method...",
+                &[],
+                Some("https://arxiv.example.org/abs/2601.01234")
+            ),
+            Some("research paper")
         );
         let n = not_news("Ask HN: anyone?", "", &[], None).unwrap();
         assert_eq!(
