@@ -106,4 +106,7 @@ fn story_lines(out: &mut String, p: &Pick, indent: &str) {
     if let Some(f) = &p.follows {
         let _ = writeln!(out, "{indent}{f}");
     }
+    if let Some(why) = &p.led_instead {
+        let _ = writeln!(out, "{indent}{why}");
+    }
 }

@@ -79,6 +79,9 @@ pub struct Pick {
     pub item_ids: Vec<i64>,
     /// The earlier edition's story this one develops, in words.
     pub follows: Option<String>,
+    /// Why another outlet's report leads the story rather than the one its
+    /// score was read from, if one does.
+    pub led_instead: Option<String>,
 }
 
 /// The factors of a story's score, kept so an editor can see why it ranks
@@ -637,6 +640,39 @@ mod tests {
         let why = &s.picks[0].section_reason;
         assert_eq!(s.picks[0].section, Section::Tech, "{why}");
         assert!(!why.contains("learned"), "{why}");
+    }
+
+    #[test]
+    fn a_story_over_its_outlets_cap_is_led_by_another_outlets_report() {
+        let mut first = tech(1, 1, "Chip maker unveils a faster processor", 2);
+        first.text = "Kestrel said on Tuesday its K9 chip runs 40% faster. ".repeat(6);
+        let mut long = tech(2, 1, "Browser makers agree on passkey sync", 80);
+        long.text = "Four browser makers agreed on Monday to sync passkeys. ".repeat(8);
+        let mut short = tech(3, 2, "Browser makers agree on passkey sync", 81);
+        short.text = "The four makers will ship it in March.".into();
+        let settings = PickSettings {
+            max_per_source: 1,
+            ..PickSettings::default()
+        };
+        let s = pick(
+            &[first, long, short],
+            &settings,
+            now(),
+            &Sent::default(),
+            &Steering::default(),
+        );
+        let led: Vec<(i64, &str)> = s
+            .picks
+            .iter()
+            .map(|p| (p.candidate.item_id, p.candidate.source_name.as_str()))
+            .collect();
+        assert_eq!(led, [(1, "Feed 1"), (3, "Feed 2")]);
+        let second = &s.picks[1];
+        assert_eq!(second.also.len(), 1);
+        assert_eq!(second.also[0].name, "Feed 1");
+        assert!(second.members.iter().any(|m| m.name == "Feed 1"));
+        let why = second.led_instead.as_deref().unwrap();
+        assert!(why.starts_with("led by Feed 2's report"), "{why}");
     }
 
     #[test]

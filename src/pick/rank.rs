@@ -25,6 +25,9 @@ pub(super) struct Story<'a> {
     pub(super) follows: Option<String>,
     /// Every report's title, the main report's first.
     pub(super) titles: Vec<&'a str>,
+    /// Reports from other feeds that could lead the story instead, best
+    /// first, one per feed.
+    pub(super) other_leads: Vec<&'a Candidate>,
 }
 
 impl Story<'_> {
@@ -40,7 +43,30 @@ impl Story<'_> {
             members: self.members.clone(),
             item_ids: self.item_ids.clone(),
             follows: self.follows.clone(),
+            led_instead: None,
         }
+    }
+
+    /// The story as a pick led by `lead`, another feed's report of it.
+    pub(super) fn to_pick_led_by(&self, lead: &Candidate, why: String) -> Pick {
+        let main = SourceRef {
+            name: self.main.source_name.clone(),
+            link: self.main.link.clone(),
+        };
+        let mut pick = self.to_pick();
+        pick.candidate = lead.clone();
+        pick.also.retain(|s| s.name != lead.source_name);
+        pick.also.insert(0, main.clone());
+        if let Some(k) = pick
+            .members
+            .iter()
+            .position(|s| s.name == lead.source_name && s.link == lead.link)
+        {
+            pick.members.remove(k);
+        }
+        pick.members.insert(0, main);
+        pick.led_instead = Some(why);
+        pick
     }
 }
 
@@ -73,17 +99,25 @@ pub(super) fn score_story<'a>(
     // The main source: of the reports that are news, the one with most
     // text, then highest weight, then the first listed. A story with none
     // is not news.
-    let main_idx = (0..group.len())
+    let mut leads: Vec<usize> = (0..group.len())
         .filter(|&k| roles[members[k]] == Role::News)
-        .max_by(|&a, &b| {
-            let (x, y) = (&group[a], &group[b]);
-            x.word_count()
-                .min(400)
-                .cmp(&y.word_count().min(400))
-                .then(x.source_weight.total_cmp(&y.source_weight))
-                .then(b.cmp(&a))
-        })?;
+        .collect();
+    leads.sort_by(|&a, &b| {
+        let (x, y) = (&group[a], &group[b]);
+        y.word_count()
+            .min(400)
+            .cmp(&x.word_count().min(400))
+            .then(y.source_weight.total_cmp(&x.source_weight))
+            .then(a.cmp(&b))
+    });
+    let main_idx = *leads.first()?;
     let main = group[main_idx];
+    let mut feeds_leading = HashSet::from([main.feed_id]);
+    let other_leads = leads
+        .iter()
+        .map(|&k| group[k])
+        .filter(|c| feeds_leading.insert(c.feed_id))
+        .collect();
     let pinned = group.iter().any(|c| steering.pins(c));
     let (mut section, mut section_reason) = classify_group(main, group);
     if section == Section::Other {
@@ -175,6 +209,7 @@ pub(super) fn score_story<'a>(
         .collect();
     Some(Story {
         titles,
+        other_leads,
         members: merged,
         item_ids: group.iter().map(|c| c.item_id).collect(),
         main,

@@ -1,8 +1,9 @@
 //! Which ranked stories make the edition: the top of each section, a few per
 //! source, pins whatever the caps, and the best of the rest with the reason.
 
+use super::classify::classify_explained;
 use super::rank::Story;
-use super::{RunnerUp, Selection};
+use super::{Candidate, RunnerUp, Selection};
 use crate::config::PickSettings;
 use crate::domain::Section;
 use std::collections::HashMap;
@@ -30,8 +31,8 @@ fn repeats<'s>(story: &Story<'_>, chosen: &[&'s Story<'s>]) -> Option<String> {
     })
 }
 
-/// Top K per section, at most M per source, none under the floor; pinned
-/// stories first and whatever the caps.
+/// Top K per section, at most M led by one source, none under the floor and
+/// none twice; pinned stories first and whatever the caps.
 pub(super) fn select(ranked: &[Story<'_>], settings: &PickSettings) -> Selection {
     let mut out = Selection::default();
     let mut chosen: Vec<&Story<'_>> = Vec::new();
@@ -40,42 +41,80 @@ pub(super) fn select(ranked: &[Story<'_>], settings: &PickSettings) -> Selection
         let mut taken = 0;
         let mut left_out = 0;
         for p in ranked.iter().filter(|p| p.section == section) {
-            let n = per_source.entry(p.main.feed_id).or_default();
-            let why = if p.pinned {
-                None
+            let room =
+                |feed: i64| per_source.get(&feed).copied().unwrap_or(0) < settings.max_per_source;
+            // Who leads the story, or why it is left out.
+            let decision: Result<Option<&Candidate>, String> = if p.pinned {
+                Ok(None)
             } else if p.score < settings.min_score {
-                Some(format!(
+                Err(format!(
                     "below the floor: score {:.2} < pick.min_score {}",
                     p.score, settings.min_score
                 ))
             } else if taken >= settings.per_section {
-                Some(format!(
+                Err(format!(
                     "below the cut: the section is full (pick.per_section = {})",
                     settings.per_section
                 ))
-            } else if *n >= settings.max_per_source {
-                Some(format!(
-                    "{} already has {} stories in this section (pick.max_per_source)",
-                    p.main.source_name, settings.max_per_source
-                ))
+            } else if let Some(again) = repeats(p, &chosen) {
+                Err(again)
+            } else if room(p.main.feed_id) {
+                Ok(None)
             } else {
-                repeats(p, &chosen)
+                // The cap is for variety of outlets: a story another outlet
+                // reported too still goes in, led by that outlet's report,
+                // if that report is the main one's story by its own title
+                // (clustering's mean over many pairs can hold a stray) and
+                // one for this section on its own.
+                let lead = p.other_leads.iter().copied().find(|c| {
+                    room(c.feed_id)
+                        && crate::cluster::most_alike(&[c.title.as_str()], &[p.main.title.as_str()])
+                            .is_some_and(|(_, _, s)| s >= ALREADY_CHOSEN)
+                        && {
+                            let link = c.link.as_deref();
+                            classify_explained(
+                                c.section_hint,
+                                &c.categories,
+                                link,
+                                &c.title,
+                                &c.text,
+                            )
+                            .section
+                                == section
+                        }
+                });
+                lead.map(Some).ok_or_else(|| {
+                    format!(
+                        "{} already has {} stories in this section (pick.max_per_source)",
+                        p.main.source_name, settings.max_per_source
+                    )
+                })
             };
-            match why {
-                None => {
+            match decision {
+                Ok(lead) => {
                     chosen.push(p);
-                    *n += 1;
                     taken += 1;
-                    out.picks.push(p.to_pick());
+                    let leader = lead.unwrap_or(p.main);
+                    *per_source.entry(leader.feed_id).or_default() += 1;
+                    out.picks.push(match lead {
+                        None => p.to_pick(),
+                        Some(lead) => p.to_pick_led_by(
+                            lead,
+                            format!(
+                                "led by {}'s report: {} already has {} stories in this section (pick.max_per_source)",
+                                lead.source_name, p.main.source_name, settings.max_per_source
+                            ),
+                        ),
+                    });
                 }
-                Some(why) if left_out < RUNNERS_UP => {
+                Err(why) if left_out < RUNNERS_UP => {
                     left_out += 1;
                     out.runners_up.push(RunnerUp {
                         pick: p.to_pick(),
                         why,
                     });
                 }
-                Some(_) => {}
+                Err(_) => {}
             }
         }
     }
