@@ -28,12 +28,12 @@ def terms(text):
     out = []
     for w in WORD.findall(text.lower()):
         w = re.sub(r"['’]s$", "", w).replace("'", "").replace("’", "")
-        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-            w = w[:-1]
-        m = AMOUNT.match(w)
+        m = AMOUNT.match(w)  # before the plural goes: "100ms" is not "100m"
         if m:
             out += [m.group(1), UNITS[m.group(2)]]
             continue
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
         if w and w not in STOPWORDS:
             out.append(w)
     return out

@@ -89,23 +89,27 @@ pub fn earlier_match(titles: &[&str], earlier: &[&str]) -> Vec<Option<(usize, f6
         .collect()
 }
 
-/// The most alike pair of titles between `a` and `b` that share at least
-/// `MIN_SHARED_TERMS` terms: their places and similarity. One title pair is
-/// a looser test than clustering's mean over every pair, fit for asking
-/// whether two stories already chosen are one.
-pub fn most_alike(a: &[&str], b: &[&str]) -> Option<(usize, usize, f64)> {
-    let vectors = terms::vectors(a.iter().chain(b).copied());
-    let (left, right) = vectors.split_at(a.len());
-    let mut best: Option<(usize, usize, f64)> = None;
-    for (i, x) in left.iter().enumerate() {
-        for (j, y) in right.iter().enumerate() {
-            let (shared, s) = terms::overlap(x, y);
-            if shared >= MIN_SHARED_TERMS && best.is_none_or(|(_, _, b)| s > b) {
-                best = Some((i, j, s));
-            }
+/// A batch's titles as vectors, weighed as clustering weighs them (the
+/// batch's own counts included), for one-pair tests between them: a looser
+/// test than clustering's mean over every pair, fit for asking whether two
+/// stories already formed are one.
+pub struct Titles {
+    vectors: Vec<terms::Vector>,
+}
+
+impl Titles {
+    pub fn new<'a>(titles: impl Iterator<Item = &'a str>) -> Self {
+        Titles {
+            vectors: terms::vectors(titles),
         }
     }
-    best
+
+    /// The similarity of titles `a` and `b`, if they share at least
+    /// `MIN_SHARED_TERMS` terms.
+    pub fn similarity(&self, a: usize, b: usize) -> Option<f64> {
+        let (shared, s) = terms::overlap(&self.vectors[a], &self.vectors[b]);
+        (shared >= MIN_SHARED_TERMS).then_some(s)
+    }
 }
 
 /// One title again within the window (re-posted, or carried by many feeds)
@@ -414,23 +418,19 @@ mod tests {
     }
 
     #[test]
-    fn most_alike_finds_the_closest_pair_that_shares_two_terms() {
-        let chosen = [
-            "OpenAI in talks to raise as much as $100 billion",
-            "Nvidia pauses plan to invest $100 billion in OpenAI",
-        ];
-        let later = [
-            "Chip maker's chief says report is nonsense",
-            "The $100B megadeal between OpenAI and Nvidia is on ice",
-        ];
-        let (i, j, s) = most_alike(&later, &chosen).unwrap();
-        assert_eq!((i, j), (1, 1));
-        assert!(s > 0.4, "{s}");
-        // One shared name is not enough, however rare.
-        assert_eq!(
-            most_alike(&["Kestrel opens a store"], &["Kestrel recalls phones"]),
-            None
+    fn titles_are_alike_by_two_shared_terms_weighed_over_the_batch() {
+        let titles = Titles::new(
+            [
+                "Nvidia pauses plan to invest $100 billion in OpenAI",
+                "The $100B megadeal between OpenAI and Nvidia is on ice",
+                "Kestrel opens a store",
+                "Kestrel recalls phones",
+            ]
+            .into_iter(),
         );
+        assert!(titles.similarity(0, 1).unwrap() > 0.4);
+        // One shared name is not enough, however rare.
+        assert_eq!(titles.similarity(2, 3), None);
     }
 
     #[test]

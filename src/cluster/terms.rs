@@ -50,13 +50,14 @@ fn finish(word: &mut String, out: &mut Vec<String>) {
         }
     }
     w.retain(|c| c != '\'' && c != '’');
-    if w.chars().count() > 3 && w.ends_with('s') && !w.ends_with("ss") {
-        w.pop();
-    }
+    // Before the plural goes: "100ms" is not "100m".
     if let Some((figure, unit)) = amount(&w) {
         out.push(figure.to_string());
         out.push(unit.to_string());
         return;
+    }
+    if w.chars().count() > 3 && w.ends_with('s') && !w.ends_with("ss") {
+        w.pop();
     }
     if !w.is_empty() && !stopwords().contains(w.as_str()) {
         out.push(w);
@@ -217,7 +218,7 @@ mod tests {
             terms("$100B, 250m, 3tn"),
             ["100", "billion", "250", "million", "3", "trillion"]
         );
-        assert_eq!(terms("5G, 4k, 3bm"), ["5g", "4k", "3bm"]);
+        assert_eq!(terms("5G, 4k, 3bm, 100ms"), ["5g", "4k", "3bm", "100m"]);
     }
 
     #[test]

@@ -73,7 +73,8 @@ pub struct Pick {
     /// Other feeds that covered the same story.
     pub also: Vec<SourceRef>,
     /// Every other item merged into the story, from the same feed too, in
-    /// candidate order.
+    /// candidate order (the report the score was read from first, when
+    /// another feed's report leads).
     pub members: Vec<SourceRef>,
     /// Every item merged into this story, the main one included.
     pub item_ids: Vec<i64>,
@@ -569,9 +570,9 @@ mod tests {
 
     #[test]
     fn a_story_that_repeats_a_chosen_one_is_left_out_and_says_which() {
-        // Clustering keeps these apart (the second story's three copies have
-        // titles unlike the first's), but one of its reports is the first
-        // story again.
+        // Clustering keeps these apart (two of the second story's three
+        // copies have titles unlike the first's), but its main report's
+        // title is the first story again.
         let mut first = tech(
             1,
             1,
@@ -644,23 +645,29 @@ mod tests {
 
     #[test]
     fn a_story_over_its_outlets_cap_is_led_by_another_outlets_report() {
-        let mut first = tech(1, 1, "Chip maker unveils a faster processor", 2);
-        first.text = "Kestrel said on Tuesday its K9 chip runs 40% faster. ".repeat(6);
-        let mut long = tech(2, 1, "Browser makers agree on passkey sync", 80);
-        long.text = "Four browser makers agreed on Monday to sync passkeys. ".repeat(8);
-        let mut short = tech(3, 2, "Browser makers agree on passkey sync", 81);
-        short.text = "The four makers will ship it in March.".into();
+        let items = || {
+            let mut first = tech(1, 1, "Chip maker unveils a faster processor", 2);
+            first.text = "Kestrel said on Tuesday its K9 chip runs 40% faster. ".repeat(6);
+            let mut long = tech(2, 1, "Browser makers agree on passkey sync", 80);
+            long.text = "Four browser makers agreed on Monday to sync passkeys. ".repeat(8);
+            let mut short = tech(3, 2, "Browser makers agree on passkey sync", 81);
+            short.text = "The four makers will ship it in March.".into();
+            vec![first, long, short]
+        };
         let settings = PickSettings {
             max_per_source: 1,
             ..PickSettings::default()
         };
-        let s = pick(
-            &[first, long, short],
-            &settings,
-            now(),
-            &Sent::default(),
-            &Steering::default(),
-        );
+        let run = |items: &[Candidate]| {
+            pick(
+                items,
+                &settings,
+                now(),
+                &Sent::default(),
+                &Steering::default(),
+            )
+        };
+        let s = run(&items());
         let led: Vec<(i64, &str)> = s
             .picks
             .iter()
@@ -673,6 +680,17 @@ mod tests {
         assert!(second.members.iter().any(|m| m.name == "Feed 1"));
         let why = second.led_instead.as_deref().unwrap();
         assert!(why.starts_with("led by Feed 2's report"), "{why}");
+
+        // A report that on its own belongs in another section does not lead.
+        let mut items = items();
+        items[2].text = "Police said the gunman was arrested after the shooting, and the army \
+                         sent soldiers as the storm killed two people."
+            .into();
+        let s = run(&items);
+        let led: Vec<i64> = s.picks.iter().map(|p| p.candidate.item_id).collect();
+        assert_eq!(led, [1]);
+        let why = &s.runners_up[0].why;
+        assert!(why.contains("pick.max_per_source"), "{why}");
     }
 
     #[test]

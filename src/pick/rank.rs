@@ -6,7 +6,7 @@ use super::classify::{classify_group, topic_scores};
 use super::{Candidate, Pick, ScoreParts, SourceRef, Steering};
 use crate::domain::{Section, SourceKind};
 use chrono::{DateTime, Utc};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// A ranked story before it is chosen: it borrows its main report, so a
 /// week of many thousand stories copies only the few that are kept.
@@ -23,11 +23,12 @@ pub(super) struct Story<'a> {
     pub(super) members: Vec<SourceRef>,
     pub(super) item_ids: Vec<i64>,
     pub(super) follows: Option<String>,
-    /// Every report's title, the main report's first.
+    /// The titles of the story's news and coverage, the main report's
+    /// first.
     pub(super) titles: Vec<&'a str>,
     /// Reports from other feeds that could lead the story instead, best
-    /// first, one per feed.
-    pub(super) other_leads: Vec<&'a Candidate>,
+    /// first, one per feed, each with its place in `titles`.
+    pub(super) other_leads: Vec<(usize, &'a Candidate)>,
 }
 
 impl Story<'_> {
@@ -112,11 +113,20 @@ pub(super) fn score_story<'a>(
     });
     let main_idx = *leads.first()?;
     let main = group[main_idx];
+    // Another outlet's own report may lead in the main report's place, not
+    // a copy of it (an aggregator's link to the same article, or its text).
     let mut feeds_leading = HashSet::from([main.feed_id]);
-    let other_leads = leads
+    let kind_of = |c: &Candidate| kinds.get(&c.feed_id).copied().unwrap_or(SourceKind::News);
+    let other_leads: Vec<usize> = leads
         .iter()
-        .map(|&k| group[k])
-        .filter(|c| feeds_leading.insert(c.feed_id))
+        .copied()
+        .filter(|&k| {
+            let c = group[k];
+            let copy =
+                crate::cluster::same_text(&shingles[members[k]], &shingles[members[main_idx]])
+                    || c.canonical_link.is_some() && c.canonical_link == main.canonical_link;
+            !copy && kind_of(c) == SourceKind::News && feeds_leading.insert(c.feed_id)
+        })
         .collect();
     let pinned = group.iter().any(|c| steering.pins(c));
     let (mut section, mut section_reason) = classify_group(main, group);
@@ -157,7 +167,6 @@ pub(super) fn score_story<'a>(
         .unwrap_or(main.published);
     let age_hours = (now - newest).num_minutes().max(0) as f64 / 60.0;
     let words = main.word_count();
-    let kind_of = |c: &Candidate| kinds.get(&c.feed_id).copied().unwrap_or(SourceKind::News);
     let best = group
         .iter()
         .max_by(|a, b| {
@@ -200,12 +209,16 @@ pub(super) fn score_story<'a>(
             link: group[i].link.clone(),
         })
         .collect();
-    let titles = std::iter::once(main.title.as_str())
-        .chain(
-            (0..group.len())
-                .filter(|&i| i != main_idx)
-                .map(|i| group[i].title.as_str()),
-        )
+    // The titles the story is known by: its news and coverage, main first.
+    let mut titles = vec![main.title.as_str()];
+    let mut title_of: HashMap<usize, usize> = HashMap::new();
+    for k in (0..group.len()).filter(|&k| k != main_idx && roles[members[k]] != Role::Neither) {
+        title_of.insert(k, titles.len());
+        titles.push(group[k].title.as_str());
+    }
+    let other_leads = other_leads
+        .into_iter()
+        .filter_map(|k| Some((title_of.get(&k).copied()?, group[k])))
         .collect();
     Some(Story {
         titles,

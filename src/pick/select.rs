@@ -19,16 +19,63 @@ const RUNNERS_UP: usize = 5;
 /// 0.25); docs/CLUSTERING.md.
 const ALREADY_CHOSEN: f64 = 0.4;
 
-/// The chosen story `story` repeats, and the two titles that say so.
-fn repeats<'s>(story: &Story<'_>, chosen: &[&'s Story<'s>]) -> Option<String> {
-    chosen.iter().find_map(|c| {
-        let (i, j, s) = crate::cluster::most_alike(&story.titles, &c.titles)?;
-        (s >= ALREADY_CHOSEN).then(|| {
-            format!(
-                "the same story as the pick \"{}\": \"{}\" and \"{}\" are alike ({s:.2})",
-                c.main.title, story.titles[i], c.titles[j]
-            )
-        })
+/// Every ranked story's titles as one batch, so that a one-pair test
+/// weighs a word by how common it is across the week, as clustering does.
+struct WeekTitles {
+    titles: crate::cluster::Titles,
+    /// Where each story's titles start.
+    first: Vec<usize>,
+}
+
+impl WeekTitles {
+    fn new(ranked: &[Story<'_>]) -> Self {
+        let mut first = Vec::with_capacity(ranked.len());
+        let mut n = 0;
+        for s in ranked {
+            first.push(n);
+            n += s.titles.len();
+        }
+        let titles =
+            crate::cluster::Titles::new(ranked.iter().flat_map(|s| s.titles.iter().copied()));
+        WeekTitles { titles, first }
+    }
+
+    /// Whether title `a` of story `x` and title `b` of story `y` are one
+    /// story by themselves.
+    fn alike(&self, x: usize, a: usize, y: usize, b: usize) -> Option<f64> {
+        self.titles
+            .similarity(self.first[x] + a, self.first[y] + b)
+            .filter(|&s| s >= ALREADY_CHOSEN)
+    }
+
+    /// Whether title `a` of story `x` is what the story is about: its main
+    /// title, or one alike it (not a stray that clustering let in).
+    fn own(&self, x: usize, a: usize) -> bool {
+        a == 0 || self.alike(x, a, x, 0).is_some()
+    }
+}
+
+/// The chosen story that story `x` repeats, and the two titles that say so.
+fn repeats(
+    ranked: &[Story<'_>],
+    week: &WeekTitles,
+    x: usize,
+    chosen: &[(usize, &str)],
+) -> Option<String> {
+    let story = &ranked[x];
+    chosen.iter().find_map(|&(y, shown)| {
+        let c = &ranked[y];
+        (0..story.titles.len())
+            .flat_map(|a| (0..c.titles.len()).map(move |b| (a, b)))
+            .find_map(|(a, b)| {
+                let s = week.alike(x, a, y, b)?;
+                (week.own(x, a) && week.own(y, b)).then(|| {
+                    format!(
+                        "the same story as the pick \"{shown}\": \"{}\" and \"{}\" are alike ({s:.2})",
+                        story.titles[a], c.titles[b]
+                    )
+                })
+            })
     })
 }
 
@@ -36,14 +83,26 @@ fn repeats<'s>(story: &Story<'_>, chosen: &[&'s Story<'s>]) -> Option<String> {
 /// none twice; pinned stories first and whatever the caps.
 pub(super) fn select(ranked: &[Story<'_>], settings: &PickSettings) -> Selection {
     let mut out = Selection::default();
-    let mut chosen: Vec<&Story<'_>> = Vec::new();
+    let week = WeekTitles::new(ranked);
+    // The stories chosen so far, with the title each goes out under.
+    let mut chosen: Vec<(usize, &str)> = Vec::new();
     for section in Section::EDITION {
         let mut per_source: HashMap<i64, usize> = HashMap::new();
         let mut taken = 0;
         let mut left_out = 0;
-        for p in ranked.iter().filter(|p| p.section == section) {
+        for (x, p) in ranked
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.section == section)
+        {
             let room =
                 |feed: i64| per_source.get(&feed).copied().unwrap_or(0) < settings.max_per_source;
+            let full = || {
+                format!(
+                    "{} already has {} stories in this section (pick.max_per_source)",
+                    p.main.source_name, settings.max_per_source
+                )
+            };
             // Who leads the story, or why it is left out.
             let decision: Result<Option<&Candidate>, String> = if p.pinned {
                 Ok(None)
@@ -57,7 +116,7 @@ pub(super) fn select(ranked: &[Story<'_>], settings: &PickSettings) -> Selection
                     "below the cut: the section is full (pick.per_section = {})",
                     settings.per_section
                 ))
-            } else if let Some(again) = repeats(p, &chosen) {
+            } else if let Some(again) = repeats(ranked, &week, x, &chosen) {
                 Err(again)
             } else if room(p.main.feed_id) {
                 Ok(None)
@@ -67,44 +126,27 @@ pub(super) fn select(ranked: &[Story<'_>], settings: &PickSettings) -> Selection
                 // if that report is the main one's story by its own title
                 // (clustering's mean over many pairs can hold a stray) and
                 // one for this section on its own.
-                let lead = p.other_leads.iter().copied().find(|c| {
-                    room(c.feed_id)
-                        && crate::cluster::most_alike(&[c.title.as_str()], &[p.main.title.as_str()])
-                            .is_some_and(|(_, _, s)| s >= ALREADY_CHOSEN)
-                        && {
-                            let link = c.link.as_deref();
-                            classify_explained(
-                                c.section_hint,
-                                &c.categories,
-                                link,
-                                &c.title,
-                                &c.text,
-                            )
+                let lead = p.other_leads.iter().find(|&&(a, c)| {
+                    room(c.feed_id) && week.alike(x, a, x, 0).is_some() && {
+                        let link = c.link.as_deref();
+                        classify_explained(c.section_hint, &c.categories, link, &c.title, &c.text)
                             .section
-                                == section
-                        }
+                            == section
+                    }
                 });
-                lead.map(Some).ok_or_else(|| {
-                    format!(
-                        "{} already has {} stories in this section (pick.max_per_source)",
-                        p.main.source_name, settings.max_per_source
-                    )
-                })
+                lead.map(|&(_, c)| Some(c)).ok_or_else(full)
             };
             match decision {
                 Ok(lead) => {
-                    chosen.push(p);
-                    taken += 1;
                     let leader = lead.unwrap_or(p.main);
+                    chosen.push((x, leader.title.as_str()));
+                    taken += 1;
                     *per_source.entry(leader.feed_id).or_default() += 1;
                     out.picks.push(match lead {
                         None => p.to_pick(),
                         Some(lead) => p.to_pick_led_by(
                             lead,
-                            format!(
-                                "led by {}'s report: {} already has {} stories in this section (pick.max_per_source)",
-                                lead.source_name, p.main.source_name, settings.max_per_source
-                            ),
+                            format!("led by {}'s report: {}", lead.source_name, full()),
                         ),
                     });
                 }
