@@ -167,12 +167,7 @@ fn decide(
     let lexicon_why = format!("text: {}", shown.join(", "));
     // How long the main report is, which says whether it is a headline or
     // a whole article.
-    let count = |t: &str| {
-        t.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .count()
-    };
-    let words = count(text) + count(title);
+    let words = words_of(text).count() + words_of(title).count();
     if let Some(section) = clear_section(&scores) {
         if section == Section::Business && words <= SHORT_TEXT_WORDS && tech_industry(&scores) {
             let why = format!("{lexicon_why}; a short report of the tech industry's money");
@@ -407,10 +402,13 @@ pub fn evidence(text: &str) -> Vec<Evidence> {
 }
 
 fn lower_words(text: &str) -> Vec<String> {
+    words_of(text).map(str::to_lowercase).collect()
+}
+
+/// The runs of letters and digits the lexicon reads.
+fn words_of(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
 }
 
 /// Where a lexicon term sits: `lexicons()[topic][position]`.

@@ -6,7 +6,7 @@ use super::classify::{classify_group, topic_scores};
 use super::{Candidate, Pick, ScoreParts, SourceRef, Steering};
 use crate::domain::{Section, SourceKind};
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// A ranked story before it is chosen: it borrows its main report, so a
 /// week of many thousand stories copies only the few that are kept.
@@ -112,6 +112,13 @@ pub(super) fn score_story<'a>(
             .then(a.cmp(&b))
     });
     let main_idx = *leads.first()?;
+    // Whether candidates `i` and `j` are one report: the same text, or a
+    // link to the same article.
+    let copies = |i: usize, j: usize| {
+        let (a, b) = (candidates[i], candidates[j]);
+        crate::cluster::same_text(&shingles[i], &shingles[j])
+            || a.canonical_link.is_some() && a.canonical_link == b.canonical_link
+    };
     let main = group[main_idx];
     // Another outlet's own report may lead in the main report's place, not
     // a copy of it (an aggregator's link to the same article, or its text).
@@ -122,10 +129,9 @@ pub(super) fn score_story<'a>(
         .copied()
         .filter(|&k| {
             let c = group[k];
-            let copy =
-                crate::cluster::same_text(&shingles[members[k]], &shingles[members[main_idx]])
-                    || c.canonical_link.is_some() && c.canonical_link == main.canonical_link;
-            !copy && kind_of(c) == SourceKind::News && feeds_leading.insert(c.feed_id)
+            !copies(members[k], members[main_idx])
+                && kind_of(c) == SourceKind::News
+                && feeds_leading.insert(c.feed_id)
         })
         .collect();
     let pinned = group.iter().any(|c| steering.pins(c));
@@ -150,12 +156,9 @@ pub(super) fn score_story<'a>(
         if roles[i] == Role::Neither {
             continue;
         }
-        let copy = members[..n].iter().any(|&j| {
-            let (a, b) = (candidates[i], candidates[j]);
-            a.feed_id != b.feed_id
-                && (crate::cluster::same_text(&shingles[i], &shingles[j])
-                    || a.canonical_link.is_some() && a.canonical_link == b.canonical_link)
-        });
+        let copy = members[..n]
+            .iter()
+            .any(|&j| candidates[i].feed_id != candidates[j].feed_id && copies(i, j));
         if !copy {
             sources.insert(candidates[i].feed_id);
         }
@@ -211,14 +214,14 @@ pub(super) fn score_story<'a>(
         .collect();
     // The titles the story is known by: its news and coverage, main first.
     let mut titles = vec![main.title.as_str()];
-    let mut title_of: HashMap<usize, usize> = HashMap::new();
+    let mut title_of: Vec<Option<usize>> = vec![None; group.len()];
     for k in (0..group.len()).filter(|&k| k != main_idx && roles[members[k]] != Role::Neither) {
-        title_of.insert(k, titles.len());
+        title_of[k] = Some(titles.len());
         titles.push(group[k].title.as_str());
     }
     let other_leads = other_leads
         .into_iter()
-        .filter_map(|k| Some((title_of.get(&k).copied()?, group[k])))
+        .filter_map(|k| Some((title_of[k]?, group[k])))
         .collect();
     Some(Story {
         titles,

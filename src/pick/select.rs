@@ -1,5 +1,6 @@
-//! Which ranked stories make the edition: the top of each section, a few per
-//! source, pins whatever the caps, and the best of the rest with the reason.
+//! Which ranked stories make the edition: the top of each section, a few led
+//! by each source, no story twice, pins whatever the caps, and the best of
+//! the rest with the reason.
 
 use super::classify::classify_explained;
 use super::rank::Story;
