@@ -918,6 +918,36 @@ mod tests {
     }
 
     #[test]
+    fn a_briefings_title_does_not_tell_the_story_what_it_is_about() {
+        // A daily briefing clusters with the bank's results, which it
+        // covers, but its title also names the day's tech stories.
+        let text = "Harbor Bank said on Tuesday that profit rose 12% as lending grew.";
+        let mut report = cand(
+            1,
+            1,
+            "Harbor Bank profit rises as lending grows",
+            2,
+            "https://example.com/1",
+        );
+        report.section_hint = None;
+        report.text = text.into();
+        let mut briefing = cand(
+            2,
+            2,
+            "Podcast: software, internet and AI chip makers' apps, computers and smartphones; Harbor Bank",
+            1,
+            "https://example.com/audio/2",
+        );
+        briefing.section_hint = None;
+        briefing.text = format!("In this episode: {text}");
+        let s = pick_plain(&[report, briefing]);
+        assert_eq!(s.picks.len(), 1, "{:?}", s.not_news);
+        assert_eq!(s.picks[0].item_ids.len(), 2, "one story");
+        let why = &s.picks[0].section_reason;
+        assert_eq!(s.picks[0].section, Section::Business, "{why}");
+    }
+
+    #[test]
     fn paid_posts_and_deals_are_kept_out_and_say_why() {
         let mut paid = tech(1, 1, "Sponsored: the future of laptop chips", 1);
         paid.text = DEAL_TEXT.into();
