@@ -159,9 +159,9 @@ pub fn summarize(
             (clean::headline(&raw), raw.into_owned())
         };
         let cleaned = clean::for_summary(&text);
-        let mut out = s.sentences(&cleaned, budget);
+        let mut out = s.sentences_titled(title.as_deref().unwrap_or(""), &cleaned, budget);
         if out.is_empty() {
-            out = s.sentences(&text, budget);
+            out = s.sentences_titled(title.as_deref().unwrap_or(""), &text, budget);
         }
         json!({"path": p.display().to_string(), "title": title, "sentences": out})
     })

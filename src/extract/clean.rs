@@ -143,9 +143,17 @@ pub fn headline(text: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Both passes: what the summarizer reads.
+/// Furniture set inside a paragraph, between two sentences of the article:
+/// a page's pointer to the video or gallery below.
+static INLINE_FURNITURE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?-u:\b)scroll down (for|to see|to watch) (the )?(videos?|pictures|photos|more)(?-u:\b)[.:]?\s*")
+        .expect("static regex")
+});
+
+/// Both passes, with inline furniture gone: what the summarizer reads.
 pub fn for_summary(text: &str) -> String {
-    prose_only(&strip_boilerplate(text))
+    let text = INLINE_FURNITURE.replace_all(text, "");
+    prose_only(&strip_boilerplate(&text))
 }
 
 #[cfg(test)]
@@ -178,6 +186,17 @@ Recent Comments
 bob: great news for Ohio.
 
 Load More";
+
+    #[test]
+    fn a_pointer_to_the_video_inside_a_paragraph_goes() {
+        let t = for_summary(
+            "The minister said the plan would cut costs. Scroll down for video The Prime Minister backed her on Tuesday.",
+        );
+        assert_eq!(
+            t,
+            "The minister said the plan would cut costs. The Prime Minister backed her on Tuesday."
+        );
+    }
 
     #[test]
     fn keeps_the_story_and_drops_the_furniture() {

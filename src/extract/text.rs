@@ -48,10 +48,16 @@ fn words_only(html: &str) -> String {
 
 /// Collapses runs of spaces inside paragraphs and keeps single blank lines
 /// between them.
+/// Invisible format characters are dropped.
 pub fn normalize_paragraphs(text: &str) -> String {
     let mut out: Vec<String> = Vec::new();
     for para in text.split('\n') {
-        let p = para.split_whitespace().collect::<Vec<_>>().join(" ");
+        let p = para
+            .split_whitespace()
+            .map(visible)
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
         if !p.is_empty() {
             out.push(p);
         }
@@ -59,9 +65,32 @@ pub fn normalize_paragraphs(text: &str) -> String {
     out.join("\n\n")
 }
 
+/// A word without invisible format characters: soft hyphens, zero-width
+/// spaces and joiners, direction marks, word joiners, byte-order marks. Wire
+/// copy carries them mid-sentence ("convicted by a federal jury \u{200c}on
+/// Thursday"), where a mail client may show a gap or a box; in the Latin
+/// text of news they carry nothing, and an emoji sequence that a joiner held
+/// together still shows as its parts.
+fn visible(word: &str) -> std::borrow::Cow<'_, str> {
+    let invisible = |c: char| matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}');
+    if word.contains(invisible) {
+        word.replace(invisible, "").into()
+    } else {
+        word.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_characters_go_and_words_stay_apart() {
+        let t = html_to_text(
+            "<p>a federal jury \u{200c}on Thursday, the tech \u{200d}giant\u{2060}\u{ad}.</p><p>\u{feff} \u{200b}</p><p>Next.</p>",
+        );
+        assert_eq!(t, "a federal jury on Thursday, the tech giant.\n\nNext.");
+    }
 
     #[test]
     fn keeps_paragraphs_and_drops_scripts() {

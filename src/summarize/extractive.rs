@@ -1,12 +1,20 @@
-//! Extractive summary: each sentence is scored by how central it is to the
-//! document (TF-IDF cosine to the document centroid) and by where it stands
-//! (news leads carry the story); sentences are then chosen greedily with a
+//! Extractive summary: each sentence is scored by where it stands (news
+//! leads carry the story), by how much of the headline it holds, and against
+//! the writer's own voice; sentences are then chosen greedily with a
 //! redundancy penalty (maximal marginal relevance) and returned in order.
+//!
+//! Centrality (TF-IDF cosine to the document centroid) can take part through
+//! `lead_weight`, and by default does not: on the development half of the
+//! CNN/DM articles it added 0.35 ROUGE-1 over position alone, with a 95%
+//! bootstrap interval of -0.26 to 0.98, and on the held-out half the same
+//! summarizer fell below the first three sentences. Position alone, with
+//! whole sentences and without furniture, beat those on both halves of the
+//! development set (docs/SUMMARIES.md).
 
 use super::words::content_words as tokens;
 use super::{Article, Budget, Origin, Summarizer, Summary, sentences};
 use futures_util::future::BoxFuture;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone)]
 pub struct Extractive {
@@ -18,14 +26,22 @@ pub struct Extractive {
     /// a digest reads better, and a reader learns more per word, from the
     /// shorter of two equally central lead sentences.
     pub length_penalty: f64,
+    /// Added for a sentence holding all the headline's content words, in
+    /// proportion for some: the headline says what the story is.
+    pub title_weight: f64,
+    /// Taken off a sentence in the writer's own voice ("we", "you", "I"
+    /// outside quotes): commentary, not the report.
+    pub own_voice_penalty: f64,
 }
 
 impl Default for Extractive {
     fn default() -> Self {
         Self {
-            lead_weight: 0.6,
+            lead_weight: 1.0,
             mmr_lambda: 0.7,
             length_penalty: 0.05,
+            title_weight: 0.5,
+            own_voice_penalty: 0.6,
         }
     }
 }
@@ -43,7 +59,7 @@ impl Summarizer for Extractive {
         let summaries = articles
             .iter()
             .map(|a| Summary {
-                sentences: self.sentences(a.text, budget),
+                sentences: self.sentences_titled(a.title, a.text, budget),
                 origin: Origin::Extractive,
             })
             .collect();
@@ -54,7 +70,13 @@ impl Summarizer for Extractive {
 impl Extractive {
     /// The summary of `text`: whole sentences in reading order.
     pub fn sentences(&self, text: &str, budget: Budget) -> Vec<String> {
+        self.sentences_titled("", text, budget)
+    }
+
+    /// The summary of `text` under its headline `title` ("" for none).
+    pub fn sentences_titled(&self, title: &str, text: &str, budget: Budget) -> Vec<String> {
         let sents = sentences::split(text);
+        let title_words: HashSet<String> = tokens(title).collect();
         if sents.is_empty() || budget.sentences == 0 {
             return Vec::new();
         }
@@ -64,6 +86,13 @@ impl Extractive {
             .zip(&words)
             .map(|(s, &n)| (MIN_WORDS..=MAX_WORDS).contains(&n) && !looks_like_noise(s))
             .collect();
+        let last = sents.len() - 1;
+        let whole = |i: usize| i != last || !cut_off(&sents[i]);
+        let eligible: Vec<bool> = eligible
+            .iter()
+            .enumerate()
+            .map(|(i, &e)| e && whole(i))
+            .collect();
         let vectors = tfidf_vectors(&sents);
         let centroid = centroid(&vectors);
         let central: Vec<f64> = vectors.iter().map(|v| cosine(v, &centroid)).collect();
@@ -72,8 +101,21 @@ impl Extractive {
             .map(|i| {
                 let position = 1.0 / (1.0 + i as f64).sqrt();
                 let excess = words[i].saturating_sub(CONCISE_WORDS) as f64 / CONCISE_WORDS as f64;
+                let shared = if title_words.is_empty() {
+                    0.0
+                } else {
+                    let mine: HashSet<String> = tokens(&sents[i]).collect();
+                    mine.intersection(&title_words).count() as f64 / title_words.len() as f64
+                };
+                let voice = if own_voice(&sents[i]) {
+                    self.own_voice_penalty
+                } else {
+                    0.0
+                };
                 self.lead_weight * position + (1.0 - self.lead_weight) * central[i] / max_central
                     - self.length_penalty * excess
+                    + self.title_weight * shared
+                    - voice
             })
             .collect();
 
@@ -106,6 +148,7 @@ impl Extractive {
         if chosen.is_empty() {
             // Nothing fits the rules: the shortest sentence of the lead beats nothing.
             if let Some(i) = (0..sents.len().min(3))
+                .filter(|&i| whole(i))
                 .filter(|&i| budget.max_words.is_none_or(|m| words[i] <= m))
                 .filter(|&i| i == 0 || !leans_on_previous(&sents[i]))
                 .min_by_key(|&i| words[i])
@@ -169,9 +212,53 @@ const LEANING_OPENERS: &[&str] = &[
 ];
 
 /// Bylines, datelines, photo credits and calls to action make poor summaries.
+/// A text's last sentence that trails off in an ellipsis was cut short by
+/// the feed ("“The United States is encouraged by the recent Panamanian..."):
+/// half a sentence is not one. Inside a text an ellipsis is the writer's.
+fn cut_off(s: &str) -> bool {
+    let end = s.trim_end_matches(['"', '\'', '”', '’', ')', ']', ' ']);
+    end.ends_with("...") || end.ends_with('…') || end.ends_with("[…") || end.ends_with("[...")
+}
+
+/// Whether the sentence speaks in the first or second person outside double
+/// quotes: the writer addressing readers ("While many of our readers keep
+/// commenting…"), which news reports leave to the people they quote.
+fn own_voice(s: &str) -> bool {
+    let mut quoted = false;
+    let mut word = String::new();
+    for c in s.chars().chain(std::iter::once(' ')) {
+        if matches!(c, '"' | '“' | '”') {
+            quoted = !quoted;
+            word.clear();
+        } else if c.is_alphanumeric() || c == '\'' || c == '’' {
+            word.push(c);
+        } else {
+            // "US" is the country.
+            let acronym = word.chars().count() > 1 && word.chars().all(char::is_uppercase);
+            let w = word.to_lowercase().replace('’', "'");
+            let base = w.split('\'').next().unwrap_or_default();
+            if !quoted && !acronym && OWN_VOICE.contains(&base) {
+                return true;
+            }
+            word.clear();
+        }
+    }
+    false
+}
+
+const OWN_VOICE: &[&str] = &["i", "we", "our", "us", "you", "your", "my"];
+
 fn looks_like_noise(s: &str) -> bool {
     let lower = s.to_lowercase();
-    lower.starts_with("by ")
+    // A photo's caption, run into the text where the page's markup is gone
+    // ("Pat, 69, pictured left in her fancy dress outfit, enjoys…"): in the
+    // development articles, 61 sentences in 45 of the 137 name "pictured";
+    // one was among an article's first three, and it was a caption too.
+    let caption = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| w == "pictured");
+    caption
+        || lower.starts_with("by ")
         || lower.starts_with("photo")
         || lower.starts_with("image")
         || lower.contains("click here")
@@ -298,6 +385,68 @@ Shares of Acme rose 4% in early trading after the announcement of the Widget dea
         assert_eq!(s.len(), 2);
         assert!(s[0].starts_with("Acme Corp agreed"));
         assert!(!s.iter().any(|x| x.contains("bicycles")));
+    }
+
+    #[test]
+    fn a_sentence_the_feed_cut_short_is_never_chosen() {
+        let three = Budget {
+            sentences: 3,
+            max_words: None,
+        };
+        for tail in [
+            "“The port authority is encouraged by the recent...",
+            "The timing also reflected the company’s mounting […]",
+            "Analysts said the deal would close in the spring, a move seen as…",
+        ] {
+            let text = format!(
+                "Harbor Bank agreed on Friday to buy a regional lender for $2 billion in cash. {tail}"
+            );
+            let s = Extractive::default().sentences(&text, three);
+            assert_eq!(s.len(), 1, "{s:?}");
+            assert!(s[0].starts_with("Harbor Bank agreed"), "{s:?}");
+        }
+        // Nothing but a fragment: no summary rather than half a sentence.
+        let s = Extractive::default().sentences("Harbor Bank said on Friday that the...", three);
+        assert!(s.is_empty(), "{s:?}");
+        // A writer's ellipsis inside the text is theirs to keep.
+        let text = "“A long, long time ago...” the song begins, and the singer told fans he still loves it. \
+                    The singer will play the song in London on Friday, his agent said.";
+        let s = Extractive::default().sentences(text, three);
+        assert_eq!(s.len(), 2, "{s:?}");
+    }
+
+    #[test]
+    fn the_writers_own_voice_gives_way_to_the_report() {
+        let text = "While many of you keep telling us to buy local, here comes news that proves you wrong. \
+Norvale said on Monday it sold 2 million tablets in Brazil in 30 days, a national record. \
+The company credited a low price and two retail partners for the sales.";
+        let two = Budget {
+            sentences: 2,
+            max_words: None,
+        };
+        let s = Extractive::default().sentences(text, two);
+        assert!(s[0].starts_with("Norvale said"), "{s:?}");
+        assert!(!s.iter().any(|x| x.contains("telling us")), "{s:?}");
+        assert!(own_voice("I think we should wait."));
+        // Quoted speakers, the US and words that merely contain a pronoun are not the writer.
+        assert!(!own_voice("\"We will fight on,\" the minister said."));
+        assert!(!own_voice("The US said trust in Ouray's youth was high."));
+        assert!(own_voice("You’re going to love this."));
+    }
+
+    #[test]
+    fn the_sentence_holding_the_headline_is_preferred() {
+        let text = "An uneasy year for Kestrel ended with a quiet update to investors. \
+Kestrel shipped 41.7 million chips in the third quarter, a 55% jump. \
+The board met twice in the spring to review the plan.";
+        let one = Budget {
+            sentences: 1,
+            max_words: None,
+        };
+        let e = Extractive::default();
+        assert!(e.sentences(text, one)[0].starts_with("An uneasy year"));
+        let titled = e.sentences_titled("Kestrel ships 41.7 million chips, a 55% jump", text, one);
+        assert!(titled[0].starts_with("Kestrel shipped"), "{titled:?}");
     }
 
     #[test]
