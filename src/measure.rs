@@ -159,9 +159,10 @@ pub fn summarize(
             (clean::headline(&raw), raw.into_owned())
         };
         let cleaned = clean::for_summary(&text);
-        let mut out = s.sentences_titled(title.as_deref().unwrap_or(""), &cleaned, budget);
+        let headline = title.as_deref().unwrap_or("");
+        let mut out = s.sentences_titled(headline, &cleaned, budget);
         if out.is_empty() {
-            out = s.sentences_titled(title.as_deref().unwrap_or(""), &text, budget);
+            out = s.sentences_titled(headline, &text, budget);
         }
         json!({"path": p.display().to_string(), "title": title, "sentences": out})
     })

@@ -143,16 +143,21 @@ pub fn headline(text: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Furniture set inside a paragraph, between two sentences of the article:
-/// a page's pointer to the video or gallery below.
+/// Furniture set inside a paragraph, where a sentence would start: a
+/// page's pointer to the video or gallery below.
 static INLINE_FURNITURE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?-u:\b)scroll down (for|to see|to watch) (the )?(videos?|pictures|photos|more)(?-u:\b)[.:]?\s*")
+    Regex::new(r#"(?im)(^|[.!?"”’'] )scroll down (for|to see|to watch) (the )?(videos?|pictures|photos|more)(?-u:\b)[.:]?[ \t]*"#)
         .expect("static regex")
 });
 
+/// A photo's "(pictured)" or "(not pictured, left)" aside inside a sentence.
+static PICTURED_ASIDE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i) ?\((not )?pictured[^()]{0,40}\)").expect("static regex"));
+
 /// Both passes, with inline furniture gone: what the summarizer reads.
 pub fn for_summary(text: &str) -> String {
-    let text = INLINE_FURNITURE.replace_all(text, "");
+    let text = INLINE_FURNITURE.replace_all(text, "$1");
+    let text = PICTURED_ASIDE.replace_all(&text, "");
     prose_only(&strip_boilerplate(&text))
 }
 
@@ -195,6 +200,14 @@ Load More";
         assert_eq!(
             t,
             "The minister said the plan would cut costs. The Prime Minister backed her on Tuesday."
+        );
+        // Only where a sentence would start, and paragraphs stay apart.
+        let t = for_summary(
+            "Readers can scroll down for more on the ruling, the court said.\n\nScroll down for video\n\nThe judge (pictured) ruled on Monday that the ban stands.",
+        );
+        assert_eq!(
+            t,
+            "Readers can scroll down for more on the ruling, the court said.\n\nThe judge ruled on Monday that the ban stands."
         );
     }
 

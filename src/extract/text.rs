@@ -52,10 +52,8 @@ fn words_only(html: &str) -> String {
 pub fn normalize_paragraphs(text: &str) -> String {
     let mut out: Vec<String> = Vec::new();
     for para in text.split('\n') {
-        let p = para
+        let p = visible(para)
             .split_whitespace()
-            .map(visible)
-            .filter(|w| !w.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
         if !p.is_empty() {
@@ -65,19 +63,26 @@ pub fn normalize_paragraphs(text: &str) -> String {
     out.join("\n\n")
 }
 
-/// A word without invisible format characters: soft hyphens, zero-width
-/// spaces and joiners, direction marks, word joiners, byte-order marks. Wire
-/// copy carries them mid-sentence ("convicted by a federal jury \u{200c}on
+/// Text without invisible format characters: soft hyphens, zero-width
+/// joiners, direction marks and isolates, word joiners, byte-order marks; a
+/// zero-width space becomes a space, since it parts two words. Wire copy
+/// carries them mid-sentence ("convicted by a federal jury \u{200c}on
 /// Thursday"), where a mail client may show a gap or a box; in the Latin
 /// text of news they carry nothing, and an emoji sequence that a joiner held
 /// together still shows as its parts.
-fn visible(word: &str) -> std::borrow::Cow<'_, str> {
-    let invisible = |c: char| matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}');
-    if word.contains(invisible) {
-        word.replace(invisible, "").into()
-    } else {
-        word.into()
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    let invisible = |c: char| matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}');
+    if !text.contains(invisible) {
+        return text.into();
     }
+    text.chars()
+        .filter_map(|c| match c {
+            '\u{200b}' => Some(' '),
+            c if invisible(c) => None,
+            c => Some(c),
+        })
+        .collect::<String>()
+        .into()
 }
 
 #[cfg(test)]
@@ -87,9 +92,12 @@ mod tests {
     #[test]
     fn invisible_characters_go_and_words_stay_apart() {
         let t = html_to_text(
-            "<p>a federal jury \u{200c}on Thursday, the tech \u{200d}giant\u{2060}\u{ad}.</p><p>\u{feff} \u{200b}</p><p>Next.</p>",
+            "<p>a federal jury \u{200c}on Thursday, the tech \u{200d}giant\u{2060}\u{ad}.</p><p>\u{feff} \u{200b}</p><p>Next\u{200b}one\u{2066}.</p>",
         );
-        assert_eq!(t, "a federal jury on Thursday, the tech giant.\n\nNext.");
+        assert_eq!(
+            t,
+            "a federal jury on Thursday, the tech giant.\n\nNext one."
+        );
     }
 
     #[test]

@@ -238,7 +238,10 @@ fn clean_inline(s: &str) -> String {
     } else {
         s.to_string()
     };
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::extract::text::visible(&text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn looks_like_html(body: &[u8], content_type: Option<&str>) -> bool {

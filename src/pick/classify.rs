@@ -530,7 +530,6 @@ pub(super) fn term_matches(term: &str, word: &str, next: Option<&str>) -> bool {
 /// 0.952 for any value from 0.85 to 0.925 (0.945 without the discount).
 const OTHER_TOPIC_DISCOUNT: f64 = 0.9;
 
-/// Each topic's terms and weights (in `TOPICS` order), as `src/pick/lexicon.tsv` lists them.
 /// One lexicon line.
 struct Term {
     text: &'static str,
@@ -539,6 +538,7 @@ struct Term {
     work: bool,
 }
 
+/// Each topic's terms and weights (in `TOPICS` order), as `src/pick/lexicon.tsv` lists them.
 type Lexicons = [Vec<Term>; TOPIC_COUNT];
 
 fn lexicons() -> &'static Lexicons {

@@ -137,10 +137,7 @@ pub(super) fn score_story<'a>(
     let pinned = group.iter().any(|c| steering.pins(c));
     // A podcast's or live blog's title names an episode (a briefing's
     // several stories), not this report: only news reports' titles are read.
-    let reports: Vec<&Candidate> = (0..group.len())
-        .filter(|&k| roles[members[k]] == Role::News)
-        .map(|k| group[k])
-        .collect();
+    let reports: Vec<&Candidate> = leads.iter().map(|&k| group[k]).collect();
     let (mut section, mut section_reason) = classify_group(main, group, &reports);
     if section == Section::Other {
         if !pinned {

@@ -24,7 +24,7 @@ pub struct Extractive {
     pub mmr_lambda: f64,
     /// Score taken off per `CONCISE_WORDS` words beyond `CONCISE_WORDS`:
     /// a digest reads better, and a reader learns more per word, from the
-    /// shorter of two equally central lead sentences.
+    /// shorter of two lead sentences that otherwise score alike.
     pub length_penalty: f64,
     /// Added for a sentence holding all the headline's content words, in
     /// proportion for some: the headline says what the story is.
@@ -87,15 +87,20 @@ impl Extractive {
             .map(|(s, &n)| (MIN_WORDS..=MAX_WORDS).contains(&n) && !looks_like_noise(s))
             .collect();
         let last = sents.len() - 1;
-        let whole = |i: usize| i != last || !cut_off(&sents[i]);
+        let whole = |i: usize| !cut_off(&sents[i], i == last);
         let eligible: Vec<bool> = eligible
             .iter()
             .enumerate()
             .map(|(i, &e)| e && whole(i))
             .collect();
         let vectors = tfidf_vectors(&sents);
-        let centroid = centroid(&vectors);
-        let central: Vec<f64> = vectors.iter().map(|v| cosine(v, &centroid)).collect();
+        // The vectors serve redundancy; centrality only when it has a weight.
+        let central: Vec<f64> = if self.lead_weight < 1.0 {
+            let centroid = centroid(&vectors);
+            vectors.iter().map(|v| cosine(v, &centroid)).collect()
+        } else {
+            vec![0.0; sents.len()]
+        };
         let max_central = central.iter().cloned().fold(0.0, f64::max).max(1e-9);
         let scores: Vec<f64> = (0..sents.len())
             .map(|i| {
@@ -148,7 +153,7 @@ impl Extractive {
         if chosen.is_empty() {
             // Nothing fits the rules: the shortest sentence of the lead beats nothing.
             if let Some(i) = (0..sents.len().min(3))
-                .filter(|&i| whole(i))
+                .filter(|&i| whole(i) && !looks_like_noise(&sents[i]))
                 .filter(|&i| budget.max_words.is_none_or(|m| words[i] <= m))
                 .filter(|&i| i == 0 || !leans_on_previous(&sents[i]))
                 .min_by_key(|&i| words[i])
@@ -211,36 +216,65 @@ const LEANING_OPENERS: &[&str] = &[
     "such",
 ];
 
-/// Bylines, datelines, photo credits and calls to action make poor summaries.
-/// A text's last sentence that trails off in an ellipsis was cut short by
-/// the feed ("“The United States is encouraged by the recent Panamanian..."):
-/// half a sentence is not one. Inside a text an ellipsis is the writer's.
-fn cut_off(s: &str) -> bool {
+/// Whether a sentence was cut short by the feed. A bracketed ellipsis
+/// ("[…]") is a feed's cut wherever it stands; a plain one only at the end of
+/// the text ("“The United States is encouraged by the recent Panamanian..."),
+/// since inside a text an ellipsis is the writer's. Half a sentence is not one.
+fn cut_off(s: &str, last: bool) -> bool {
     let end = s.trim_end_matches(['"', '\'', '”', '’', ')', ']', ' ']);
-    end.ends_with("...") || end.ends_with('…') || end.ends_with("[…") || end.ends_with("[...")
+    end.ends_with("[…")
+        || end.ends_with("[...")
+        || last && (end.ends_with("...") || end.ends_with('…'))
 }
 
-/// Whether the sentence speaks in the first or second person outside double
+/// Whether the sentence speaks in the first or second person outside
 /// quotes: the writer addressing readers ("While many of our readers keep
 /// commenting…"), which news reports leave to the people they quote.
 fn own_voice(s: &str) -> bool {
-    let mut quoted = false;
+    let chars: Vec<char> = s.chars().collect();
+    // A quote that began in an earlier sentence shows as a closing mark
+    // before any opening one (`We will never surrender,” she said.`).
+    let straight = chars.iter().filter(|&&c| c == '"').count();
+    let first_mark = chars.iter().position(|&c| matches!(c, '"' | '“' | '”'));
+    let mut quoted = match first_mark {
+        Some(i) if chars[i] == '”' => true,
+        Some(i) if chars[i] == '"' => straight % 2 == 1 && i > 0,
+        _ => false,
+    };
+    let mut single = false;
     let mut word = String::new();
-    for c in s.chars().chain(std::iter::once(' ')) {
-        if matches!(c, '"' | '“' | '”') {
-            quoted = !quoted;
-            word.clear();
-        } else if c.is_alphanumeric() || c == '\'' || c == '’' {
+    let mut previous = String::new();
+    let mut words_before = 0;
+    for (i, &c) in chars.iter().chain(std::iter::once(&' ')).enumerate() {
+        let next = chars.get(i + 1).copied().unwrap_or(' ');
+        let at_word_end = !next.is_alphanumeric();
+        match c {
+            '“' => quoted = true,
+            '”' => quoted = false,
+            '"' => quoted = !quoted,
+            // Curly single quotes, British style; ’ inside a word is an apostrophe.
+            '‘' => single = true,
+            '’' if at_word_end && single => single = false,
+            _ => {}
+        }
+        if c.is_alphanumeric() || (c == '\'' || c == '’') && !at_word_end {
             word.push(c);
-        } else {
-            // "US" is the country.
-            let acronym = word.chars().count() > 1 && word.chars().all(char::is_uppercase);
+            continue;
+        }
+        if !word.is_empty() {
             let w = word.to_lowercase().replace('’', "'");
             let base = w.split('\'').next().unwrap_or_default();
-            if !quoted && !acronym && OWN_VOICE.contains(&base) {
+            // "US" is the country; "I-95" a road and "World War I" a war.
+            let acronym = word.chars().count() > 1 && word.chars().all(char::is_uppercase);
+            let numeral = word == "I"
+                && (c == '-'
+                    || words_before >= 2
+                        && previous.chars().next().is_some_and(char::is_uppercase));
+            if !quoted && !single && !acronym && !numeral && OWN_VOICE.contains(&base) {
                 return true;
             }
-            word.clear();
+            previous = std::mem::take(&mut word);
+            words_before += 1;
         }
     }
     false
@@ -248,6 +282,8 @@ fn own_voice(s: &str) -> bool {
 
 const OWN_VOICE: &[&str] = &["i", "we", "our", "us", "you", "your", "my"];
 
+/// Bylines, datelines, photo captions and credits, and calls to action make
+/// poor summaries.
 fn looks_like_noise(s: &str) -> bool {
     let lower = s.to_lowercase();
     // A photo's caption, run into the text where the page's markup is gone
@@ -432,6 +468,15 @@ The company credited a low price and two retail partners for the sales.";
         assert!(!own_voice("\"We will fight on,\" the minister said."));
         assert!(!own_voice("The US said trust in Ouray's youth was high."));
         assert!(own_voice("You’re going to love this."));
+        assert!(!own_voice("We will never surrender,” the minister said."));
+        assert!(!own_voice("We will never surrender,\" the minister said."));
+        assert!(!own_voice(
+            "‘We are not going anywhere,’ the club’s owner said."
+        ));
+        assert!(!own_voice(
+            "Traffic on I-95 slowed after World War I veterans marched."
+        ));
+        assert!(own_voice("Then I asked the mayor what our city gets."));
     }
 
     #[test]

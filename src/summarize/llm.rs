@@ -47,7 +47,9 @@ impl Llm {
 
     async fn summarize_one(&self, article: &Article<'_>, budget: Budget, plan: Plan) -> Summary {
         let extractive = |origin| Summary {
-            sentences: self.fallback.sentences(article.text, budget),
+            sentences: self
+                .fallback
+                .sentences_titled(article.title, article.text, budget),
             origin,
         };
         match plan {
