@@ -154,11 +154,37 @@ static INLINE_FURNITURE: LazyLock<Regex> = LazyLock::new(|| {
 static PICTURED_ASIDE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i) ?\((not )?pictured[^()]{0,40}\)").expect("static regex"));
 
+/// A submitter's credit opening an aggregator's paragraph ("Barence writes
+/// \"…", "An anonymous reader quotes a report from Ars Technica:"): who sent
+/// the link, not the news.
+static SUBMITTER_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?m)^(?:[Aa]n anonymous reader|[\p{Lu}][\w.'-]*(?: [\p{Lu}][\w.'-]*)?|[\w.-]+) (?:writes|shares|quotes|notes|submits)(?: (?:a|an|the|this) (?:report|story|article|post)(?: from [^:\n]{1,60})?)?(?:(?::| with) ?(["“])| ?(["“])| ?: )"#)
+        .expect("static regex")
+});
+
+/// The paragraph without its submitter's credit; a quote the credit opened
+/// loses its closing mark too, so the quotes stay balanced.
+fn without_credit(p: &str) -> std::borrow::Cow<'_, str> {
+    let Some(m) = SUBMITTER_CREDIT.captures(p) else {
+        return p.into();
+    };
+    let whole = m.get(0).expect("match");
+    let rest = &p[whole.end()..];
+    if m.get(1).or(m.get(2)).is_none() {
+        return rest.to_string().into();
+    }
+    match rest.trim_end().rfind(['"', '”']) {
+        Some(close) => format!("{}{}", &rest[..close], &rest[close + 1..]).into(),
+        None => rest.to_string().into(),
+    }
+}
+
 /// Both passes, with inline furniture gone: what the summarizer reads.
 pub fn for_summary(text: &str) -> String {
     let text = INLINE_FURNITURE.replace_all(text, "$1");
     let text = PICTURED_ASIDE.replace_all(&text, "");
-    prose_only(&strip_boilerplate(&text))
+    let text: Vec<_> = text.split('\n').map(without_credit).collect();
+    prose_only(&strip_boilerplate(&text.join("\n")))
 }
 
 #[cfg(test)]
@@ -191,6 +217,28 @@ Recent Comments
 bob: great news for Ohio.
 
 Load More";
+
+    #[test]
+    fn a_submitters_credit_is_not_the_news() {
+        let t = for_summary(
+            "Barence writes \"Kestrel has cut the price of its K9 laptop by a third, its chief executive said on Monday.\"",
+        );
+        assert_eq!(
+            t,
+            "Kestrel has cut the price of its K9 laptop by a third, its chief executive said on Monday."
+        );
+        let t = for_summary(
+            "An anonymous reader quotes a report from The Register: Harbor Bank will close 40 branches in March, the bank said.",
+        );
+        assert_eq!(
+            t,
+            "Harbor Bank will close 40 branches in March, the bank said."
+        );
+        // A sentence whose subject writes is the news itself.
+        let text =
+            "The minister writes in a letter that the plan will cost $2 billion over five years.";
+        assert_eq!(for_summary(text), text);
+    }
 
     #[test]
     fn a_pointer_to_the_video_inside_a_paragraph_goes() {

@@ -151,9 +151,11 @@ impl Extractive {
             }
         }
         if chosen.is_empty() {
-            // Nothing fits the rules: the shortest sentence of the lead beats nothing.
+            // Nothing fits the rules: the shortest sentence of the lead beats
+            // nothing, if it is prose (a long one, or one that leans on the
+            // sentence before), not a scrap ("Points: 190").
             if let Some(i) = (0..sents.len().min(3))
-                .filter(|&i| whole(i) && !looks_like_noise(&sents[i]))
+                .filter(|&i| whole(i) && words[i] >= MIN_WORDS && !looks_like_noise(&sents[i]))
                 .filter(|&i| budget.max_words.is_none_or(|m| words[i] <= m))
                 .filter(|&i| i == 0 || !leans_on_previous(&sents[i]))
                 .min_by_key(|&i| words[i])
@@ -302,6 +304,15 @@ fn looks_like_noise(s: &str) -> bool {
         || lower.ends_with('?')
         || lower.starts_with("updated")
         || lower.starts_with("published")
+        || is_field(s)
+}
+
+/// A label and one value ("Points: 190", "Tags: Business", "Article URL:
+/// https://…"): a feed's metadata, not a sentence.
+fn is_field(s: &str) -> bool {
+    s.split_once(": ").is_some_and(|(label, value)| {
+        label.split_whitespace().count() <= 3 && value.split_whitespace().count() <= 1
+    })
 }
 
 /// A sentence's TF-IDF weights by term id, sorted by id, with its norm.
@@ -492,6 +503,25 @@ The board met twice in the spring to review the plan.";
         assert!(e.sentences(text, one)[0].starts_with("An uneasy year"));
         let titled = e.sentences_titled("Kestrel ships 41.7 million chips, a 55% jump", text, one);
         assert!(titled[0].starts_with("Kestrel shipped"), "{titled:?}");
+    }
+
+    #[test]
+    fn a_feeds_metadata_is_no_summary() {
+        let three = Budget {
+            sentences: 3,
+            max_words: None,
+        };
+        for text in [
+            "Article URL: https://example.com/post\n\nComments URL: https://news.example.com/item?id=1\n\nPoints: 190\n\n# Comments: 179",
+            "Tags: Business",
+            "Read more",
+        ] {
+            let s = Extractive::default().sentences(text, three);
+            assert!(s.is_empty(), "{text:?} gave {s:?}");
+        }
+        // A one-line excerpt that is a sentence still is one.
+        let s = Extractive::default().sentences("Harbor Bank cut 300 jobs on Friday.", three);
+        assert_eq!(s, ["Harbor Bank cut 300 jobs on Friday."]);
     }
 
     #[test]
