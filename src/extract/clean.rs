@@ -54,7 +54,7 @@ fn words(p: &str) -> usize {
 /// datelines, photo credits and captions, calls to action.
 static FURNITURE_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(^by [\p{Lu}\w.'-]+( [\p{Lu}\w.'-]+){0,3}( [-|,]|$)|^(published|updated|posted|last updated)(?-u:\b)|^\|? ?(published|updated):|\(image: |\(ap photo|\(photo:|^photo: |getty images|^©|copyright ©|all rights reserved|continue reading below|click(ing)? here|^see more:|^don't miss|^read more(?-u:\b)|^related:|^advertisement$|^sponsored$)",
+        r"(?i)(^by [\p{Lu}\w.'-]+( [\p{Lu}\w.'-]+){0,3}( [-|,]|$)|^(published|updated|posted|last updated)(?-u:\b)|^\|? ?(published|updated):|\(image: |\(ap photo|\(photo:|^photo: |getty images|^©|copyright ©|©\s?(19|20)\d\d|(?-i:^Home\p{Lu})|all rights reserved|continue reading below|click(ing)? here|^see more:|^don't miss|^read more(?-u:\b)|^related:|^advertisement$|^sponsored$)",
     )
     .expect("static regex")
 });
@@ -65,6 +65,83 @@ static LATE_END: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(you may also like|more from|related stories|recommended for you|most popular|trending now)(?-u:\b)")
         .expect("static regex")
 });
+
+/// A line that is only a date and time ("October 06, 2018", "Nov 18, 2019
+/// @17:19 PM · Updated: Nov 18, 2019 @17:26 PM"): the page's furniture,
+/// which article text never is on its own.
+fn is_dateline(l: &str) -> bool {
+    const MONTHS: &[&str] = &[
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "sept",
+    ];
+    const DAYS: &[&str] = &[
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "tues",
+        "thurs",
+    ];
+    const WORDS: &[&str] = &[
+        "am",
+        "pm",
+        "at",
+        "updated",
+        "published",
+        "posted",
+        "gmt",
+        "utc",
+        "et",
+        "bst",
+    ];
+    let mut month = false;
+    let mut year = false;
+    for w in l
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let lower = w.to_lowercase();
+        // The whole name or its first three letters ("Oct", "Wed").
+        let named = |list: &[&str]| {
+            list.iter()
+                .any(|m| lower == *m || lower.len() == 3 && m.starts_with(lower.as_str()))
+        };
+        if named(MONTHS) {
+            month = true;
+        } else if w.len() == 4 && w.chars().all(|c| c.is_ascii_digit()) {
+            year = true;
+        } else if !(w.chars().all(|c| c.is_ascii_digit())
+            || named(DAYS)
+            || WORDS.contains(&lower.as_str())
+            || is_ordinal(&lower))
+        {
+            return false;
+        }
+    }
+    month && year
+}
+
+/// "1st", "22nd", "3rd", "6th".
+fn is_ordinal(w: &str) -> bool {
+    ["st", "nd", "rd", "th"].iter().any(|suffix| {
+        w.strip_suffix(suffix)
+            .is_some_and(|d| (1..=2).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit()))
+    })
+}
 
 /// For text extracted from a page: drops furniture lines (short ones only,
 /// so a sentence that mentions a photo stays) and cuts at a late
@@ -80,7 +157,7 @@ pub fn strip_page_furniture(text: &str) -> String {
             break;
         }
         seen += n;
-        if n <= 25 && FURNITURE_LINE.is_match(l) {
+        if n <= 25 && FURNITURE_LINE.is_match(l) || is_dateline(l) {
             continue;
         }
         kept.push(l);
@@ -217,6 +294,32 @@ Recent Comments
 bob: great news for Ohio.
 
 Load More";
+
+    #[test]
+    fn datelines_breadcrumbs_and_site_copyright_are_page_furniture() {
+        for line in [
+            "October 06, 2018",
+            "Nov 18, 2019 @17:19 PM · Updated: Nov 18, 2019 @17:26 PM",
+            "Tuesday, 3 March 2026 at 09:15 GMT",
+            "HomeLatest NewsKestrel ships its K9 chip",
+            "The contents of this site are ©2019 Example Publishing Corp.",
+        ] {
+            let text =
+                format!("{line}\n\nKestrel shipped 41.7 million chips in the third quarter.");
+            assert_eq!(
+                strip_page_furniture(&text),
+                "Kestrel shipped 41.7 million chips in the third quarter.",
+                "{line}"
+            );
+        }
+        for kept in [
+            "In May 2018 the company moved to Ohio.",
+            "Homeowners face higher rates from March 2026.",
+            "Decision 2019",
+        ] {
+            assert!(strip_page_furniture(kept).contains(kept), "{kept}");
+        }
+    }
 
     #[test]
     fn a_submitters_credit_is_not_the_news() {
