@@ -5,6 +5,7 @@
 //! `strip_boilerplate` keeps anything that could be article text, and
 //! `prose_only` further keeps only sentence-like paragraphs for summarizing.
 
+use crate::feeds::dates::{is_weekday, month_number};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -70,32 +71,6 @@ static LATE_END: LazyLock<Regex> = LazyLock::new(|| {
 /// @17:19 PM · Updated: Nov 18, 2019 @17:26 PM"): the page's furniture,
 /// which article text never is on its own.
 fn is_dateline(l: &str) -> bool {
-    const MONTHS: &[&str] = &[
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "sept",
-    ];
-    const DAYS: &[&str] = &[
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "tues",
-        "thurs",
-    ];
     const WORDS: &[&str] = &[
         "am",
         "pm",
@@ -115,17 +90,12 @@ fn is_dateline(l: &str) -> bool {
         .filter(|w| !w.is_empty())
     {
         let lower = w.to_lowercase();
-        // The whole name or its first three letters ("Oct", "Wed").
-        let named = |list: &[&str]| {
-            list.iter()
-                .any(|m| lower == *m || lower.len() == 3 && m.starts_with(lower.as_str()))
-        };
-        if named(MONTHS) {
+        if month_number(w).is_some() {
             month = true;
         } else if w.len() == 4 && w.chars().all(|c| c.is_ascii_digit()) {
             year = true;
         } else if !(w.chars().all(|c| c.is_ascii_digit())
-            || named(DAYS)
+            || is_weekday(w)
             || WORDS.contains(&lower.as_str())
             || is_ordinal(&lower))
         {

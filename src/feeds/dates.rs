@@ -98,7 +98,7 @@ fn full_year(n: u32, digits: usize) -> i32 {
 
 /// A month named in full or cut short to three letters or more ("Sep",
 /// "Sept", "September"), not any word that merely starts like one.
-fn month_number(token: &str) -> Option<u32> {
+pub(crate) fn month_number(token: &str) -> Option<u32> {
     const MONTHS: [&str; 12] = [
         "january",
         "february",
@@ -117,7 +117,7 @@ fn month_number(token: &str) -> Option<u32> {
     Some(n as u32 + 1)
 }
 
-fn is_weekday(token: &str) -> bool {
+pub(crate) fn is_weekday(token: &str) -> bool {
     const DAYS: [&str; 7] = [
         "monday",
         "tuesday",
