@@ -127,7 +127,7 @@ pub fn strip_page_furniture(text: &str) -> String {
             break;
         }
         seen += n;
-        if n <= 25 && FURNITURE_LINE.is_match(l) || is_dateline(l) {
+        if n <= 25 && (FURNITURE_LINE.is_match(l) || is_dateline(l)) {
             continue;
         }
         kept.push(l);
@@ -230,8 +230,13 @@ fn without_credit(p: &str) -> std::borrow::Cow<'_, str> {
 pub fn for_summary(text: &str) -> String {
     let text = INLINE_FURNITURE.replace_all(text, "$1");
     let text = PICTURED_ASIDE.replace_all(&text, "");
-    let text: Vec<_> = text.split('\n').map(without_credit).collect();
-    prose_only(&strip_boilerplate(&text.join("\n")))
+    let text = if SUBMITTER_CREDIT.is_match(&text) {
+        let lines: Vec<_> = text.split('\n').map(without_credit).collect();
+        lines.join("\n").into()
+    } else {
+        text
+    };
+    prose_only(&strip_boilerplate(&text))
 }
 
 #[cfg(test)]

@@ -46,9 +46,8 @@ fn words_only(html: &str) -> String {
     html_escape::decode_html_entities(&out).into_owned()
 }
 
-/// Collapses runs of spaces inside paragraphs and keeps single blank lines
-/// between them.
-/// Invisible format characters are dropped.
+/// Collapses runs of spaces inside paragraphs, keeps single blank lines
+/// between them and drops invisible format characters (`visible`).
 pub fn normalize_paragraphs(text: &str) -> String {
     let mut out: Vec<String> = Vec::new();
     for para in text.split('\n') {

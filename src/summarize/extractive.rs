@@ -81,17 +81,18 @@ impl Extractive {
             return Vec::new();
         }
         let words: Vec<usize> = sents.iter().map(|s| s.split_whitespace().count()).collect();
-        let eligible: Vec<bool> = sents
-            .iter()
-            .zip(&words)
-            .map(|(s, &n)| (MIN_WORDS..=MAX_WORDS).contains(&n) && !looks_like_noise(s))
-            .collect();
+        // Prose: a whole sentence of some length that is not furniture. Only
+        // prose of a digest's length is chosen in the normal way.
         let last = sents.len() - 1;
-        let whole = |i: usize| !cut_off(&sents[i], i == last);
-        let eligible: Vec<bool> = eligible
-            .iter()
-            .enumerate()
-            .map(|(i, &e)| e && whole(i))
+        let prose: Vec<bool> = (0..sents.len())
+            .map(|i| {
+                words[i] >= MIN_WORDS
+                    && !looks_like_noise(&sents[i])
+                    && !cut_off(&sents[i], i == last)
+            })
+            .collect();
+        let eligible: Vec<bool> = (0..sents.len())
+            .map(|i| prose[i] && words[i] <= MAX_WORDS)
             .collect();
         let vectors = tfidf_vectors(&sents);
         // The vectors serve redundancy; centrality only when it has a weight.
@@ -155,7 +156,7 @@ impl Extractive {
             // nothing, if it is prose (a long one, or one that leans on the
             // sentence before), not a scrap ("Points: 190").
             if let Some(i) = (0..sents.len().min(3))
-                .filter(|&i| whole(i) && words[i] >= MIN_WORDS && !looks_like_noise(&sents[i]))
+                .filter(|&i| prose[i])
                 .filter(|&i| budget.max_words.is_none_or(|m| words[i] <= m))
                 .filter(|&i| i == 0 || !leans_on_previous(&sents[i]))
                 .min_by_key(|&i| words[i])
@@ -413,6 +414,13 @@ fn cosine(a: &Vector, b: &Vector) -> f64 {
 mod tests {
     use super::*;
 
+    fn sentences_only(sentences: usize) -> Budget {
+        Budget {
+            sentences,
+            max_words: None,
+        }
+    }
+
     const STORY: &str = "Acme Corp agreed to buy Widget Inc for $2 billion on Monday, creating the largest maker of industrial sensors in Europe. \
 The deal, approved by both boards, still needs clearance from regulators in Brussels. \
 Widget Inc was founded in 1998 in a garage in Lyon. \
@@ -436,10 +444,7 @@ Shares of Acme rose 4% in early trading after the announcement of the Widget dea
 
     #[test]
     fn a_sentence_the_feed_cut_short_is_never_chosen() {
-        let three = Budget {
-            sentences: 3,
-            max_words: None,
-        };
+        let three = sentences_only(3);
         for tail in [
             "“The port authority is encouraged by the recent...",
             "The timing also reflected the company’s mounting […]",
@@ -467,10 +472,7 @@ Shares of Acme rose 4% in early trading after the announcement of the Widget dea
         let text = "While many of you keep telling us to buy local, here comes news that proves you wrong. \
 Norvale said on Monday it sold 2 million tablets in Brazil in 30 days, a national record. \
 The company credited a low price and two retail partners for the sales.";
-        let two = Budget {
-            sentences: 2,
-            max_words: None,
-        };
+        let two = sentences_only(2);
         let s = Extractive::default().sentences(text, two);
         assert!(s[0].starts_with("Norvale said"), "{s:?}");
         assert!(!s.iter().any(|x| x.contains("telling us")), "{s:?}");
@@ -495,10 +497,7 @@ The company credited a low price and two retail partners for the sales.";
         let text = "An uneasy year for Kestrel ended with a quiet update to investors. \
 Kestrel shipped 41.7 million chips in the third quarter, a 55% jump. \
 The board met twice in the spring to review the plan.";
-        let one = Budget {
-            sentences: 1,
-            max_words: None,
-        };
+        let one = sentences_only(1);
         let e = Extractive::default();
         assert!(e.sentences(text, one)[0].starts_with("An uneasy year"));
         let titled = e.sentences_titled("Kestrel ships 41.7 million chips, a 55% jump", text, one);
@@ -507,10 +506,7 @@ The board met twice in the spring to review the plan.";
 
     #[test]
     fn a_feeds_metadata_is_no_summary() {
-        let three = Budget {
-            sentences: 3,
-            max_words: None,
-        };
+        let three = sentences_only(3);
         for text in [
             "Article URL: https://example.com/post\n\nComments URL: https://news.example.com/item?id=1\n\nPoints: 190\n\n# Comments: 179",
             "Tags: Business",
